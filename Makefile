@@ -1,0 +1,66 @@
+# urna: the two commands are `make demo` and `make test`; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BUILD_DIR ?= build
+ASAN_BUILD_DIR ?= build-asan
+JOBS ?= 2
+URNA := $(BUILD_DIR)/bin/urna
+PYTHON := /usr/bin/python3
+
+.PHONY: help install build build-asan demo down status reset test test-unit test-e2e clean
+
+help:
+	@echo "make demo   install, build, start the local stack and send data/votes.json"
+	@echo "make test   install, build and run every test (unit, sanitizers, end to end)"
+	@echo "make down   stop the local stack"
+
+install:
+	@scripts/install-deps.sh
+	@scripts/install-tools.sh
+
+build:
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+build-asan:
+	@cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DURNA_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
+
+# Starts the stack (or reuses it), empties the counters for a new round, sends
+# the contest's 10,000 votes half through each route and reconciles.
+demo: install build
+	@scripts/stack.sh up
+	@scripts/stack.sh reset
+	@echo "demo: sending data/votes.json, half through /grpc/ and half through /rest/"
+	@$(URNA) send data/votes.json --route both --concurrency 32 --reconcile > .run/demo-send.txt; \
+	  status=$$?; \
+	  $(URNA) results; echo; $(URNA) audit; echo; cat .run/demo-send.txt; \
+	  echo; echo "The stack stays up: ingress http://127.0.0.1:8088 (votes at /grpc/vote, /rest/vote, /rust/vote),"; \
+	  echo "results page http://127.0.0.1:8088/, logs in .run/logs/. 'make down' stops it."; \
+	  exit $$status
+
+down:
+	@scripts/stack.sh down
+
+status:
+	@scripts/stack.sh status
+
+reset:
+	@scripts/stack.sh reset
+
+test: install build build-asan
+	@$(MAKE) --no-print-directory test-unit test-e2e
+
+test-unit:
+	@echo "== unit tests (RelWithDebInfo)"
+	@cd $(BUILD_DIR) && ctest --output-on-failure
+	@echo "== unit tests (AddressSanitizer + UBSan)"
+	@cd $(ASAN_BUILD_DIR) && ctest --output-on-failure
+
+test-e2e:
+	@echo "== end-to-end tests on a test stack (ports +10000, .run-test/)"
+	@$(PYTHON) -m pytest -q tests/e2e
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)

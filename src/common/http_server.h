@@ -1,0 +1,88 @@
+/* A small HTTP/1.1 server on libmicrohttpd for urna's services: one thread
+ * per connection, so a handler may block while it waits for the next hop. */
+#ifndef URNA_HTTP_SERVER_H
+#define URNA_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "vote.h"
+
+#define HTTP_BODY_MAX_DEFAULT 16384 /* bytes; larger bodies get 413 */
+
+struct MHD_Connection;
+struct http_server;
+
+struct http_request {
+    const char *method;
+    const char *path;
+    const char *body; /* NUL-terminated copy of the body */
+    size_t body_len;
+    int body_too_large; /* the body exceeded the limit and was discarded */
+    struct MHD_Connection *connection;
+};
+
+struct http_response {
+    int status;
+    char *body;               /* malloc'd; the server frees it */
+    const char *content_type; /* defaults to application/json */
+    int retry_after_s;        /* sends Retry-After when > 0 */
+    const char *allow;        /* sends Allow (for 405) when not NULL */
+};
+
+/* Called once per complete request, on the connection's thread. The handler
+ * fills res; leaving res->body NULL sends an empty body. */
+typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
+                                struct http_response *res);
+
+struct http_server_options {
+    size_t body_max;         /* bytes */
+    unsigned max_connections;
+    unsigned timeout_s;      /* idle or trickling connections are cut after this */
+    const char *name;        /* for log lines */
+};
+
+/* Reads URNA_HTTP_MAX_CONNECTIONS and URNA_HTTP_TIMEOUT_S into options. */
+int http_server_options_from_env(struct http_server_options *options, const char *name,
+                                 char *errbuf, size_t errlen);
+
+/* Binds host:port and starts serving. Returns NULL with errbuf filled. */
+struct http_server *http_server_start(const char *host, int port, http_handler_fn handler,
+                                      void *ctx, const struct http_server_options *options,
+                                      char *errbuf, size_t errlen);
+
+/* Stops accepting, waits for the connection threads to end, and frees. */
+void http_server_stop(struct http_server *server);
+
+/* Returns the value of a request header, or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
+
+/* Returns the value of a query-string argument, or NULL. */
+const char *http_request_query(const struct http_request *req, const char *name);
+
+/* English when Accept-Language starts with "en", Spanish otherwise. */
+enum vote_lang http_request_lang(const struct http_request *req);
+
+/* Returns non-zero when Content-Type is application/json (parameters allowed). */
+int http_request_is_json(const struct http_request *req);
+
+/* Fills res with {"error": code, "message": message, "field": field}. */
+void http_respond_error(struct http_response *res, int status, const char *code,
+                        const char *message, const char *field);
+
+/* Answers the request classes every service shares (404, 405, 413, 415) with a
+ * Spanish or English message. */
+void http_respond_not_found(struct http_response *res, const struct http_request *req);
+void http_respond_method_not_allowed(struct http_response *res, const struct http_request *req,
+                                     const char *allowed);
+void http_respond_too_large(struct http_response *res, const struct http_request *req,
+                            size_t body_max);
+void http_respond_not_json(struct http_response *res, const struct http_request *req);
+
+/* Fills res with a rejected vote's error body and status. */
+void http_respond_vote_error(struct http_response *res, const struct http_request *req,
+                             const struct vote_error *err);
+
+/* Fills res with a JSON body (takes the malloc'd text). */
+void http_respond_json(struct http_response *res, int status, char *json_text);
+
+#endif

@@ -176,7 +176,9 @@ describe('LogsPage', () => {
     await flushPromises()
 
     expect(rowIds(wrapper)).toEqual(['p2'])
-    expect(wrapper.find('[data-testid="logs-live-state"]').text()).toContain('Llegaron 2 votos nuevos.')
+    expect(wrapper.find('[data-testid="logs-live-state"]').text()).toBe(
+      'En pausa mientras ve el historial. Llegaron 2 votos nuevos.',
+    )
   })
 
   it('refreshes the first page before paging after live inserts', async () => {

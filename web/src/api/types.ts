@@ -1,4 +1,4 @@
-// Shapes of the logs API responses under /api/ (see docs/openapi.yaml once it exists).
+// Shapes of the logs API responses under /api/, as the app reads them.
 
 export type RouteName = 'grpc' | 'rest'
 

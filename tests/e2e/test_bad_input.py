@@ -1,0 +1,123 @@
+"""Each class of bad input, through the ingress on every route: the right
+status, a stable error code, an actionable message, and nothing in Kafka."""
+import json
+import http.client
+
+import pytest
+
+from conftest import OFFSET
+
+ROUTES = ["/grpc/vote", "/rest/vote", "/rust/vote"]
+VALID = {"name": "Viento en Contra", "album": "8", "year": "2023", "rank": "7.5"}
+
+
+def post(path, body, headers=None, method="POST"):
+    connection = http.client.HTTPConnection("127.0.0.1", 8088 + OFFSET, timeout=15)
+    all_headers = {"Content-Type": "application/json"}
+    all_headers.update(headers or {})
+    connection.request(method, path, body=body, headers=all_headers)
+    answer = connection.getresponse()
+    data = answer.read()
+    connection.close()
+    return answer.status, dict(answer.getheaders()), data
+
+
+def with_field(**changes):
+    vote = dict(VALID)
+    for key, value in changes.items():
+        if value is None:
+            vote.pop(key)
+        else:
+            vote[key] = value
+    return json.dumps(vote).encode()
+
+
+CASES = [
+    # label, body, status, error code, field
+    ("malformed JSON", b'{"name": "Viento', 400, "malformed_json", None),
+    ("duplicate keys", b'{"name":"a","name":"b","album":"8","year":2023,"rank":1}', 400, "malformed_json", None),
+    ("not an object", b'["Viento en Contra"]', 400, "not_an_object", None),
+    ("missing name", with_field(name=None), 422, "missing_field", "name"),
+    ("missing rank", with_field(rank=None), 422, "missing_field", "rank"),
+    ("wrong type", with_field(name=12), 422, "wrong_type", "name"),
+    ("year out of range", with_field(year="1850"), 422, "year_out_of_range", "year"),
+    ("rank out of range", with_field(rank="101"), 422, "rank_out_of_range", "rank"),
+    ("invalid UTF-8", b'{"name":"Viento \xff","album":"8","year":2023,"rank":1}', 422, "invalid_utf8", None),
+    ("unknown contestant", with_field(name="Los Beatles"), 422, "unknown_band", "name"),
+    ("album of another band", with_field(album="Conquista"), 422, "unknown_album", "album"),
+    ("year not the album's", with_field(year="2020"), 422, "year_mismatch", "year"),
+    ("huge number", b'{"name":"Viento en Contra","album":"8","year":1e400,"rank":1}', 422, "number_too_large", None),
+]
+
+
+@pytest.fixture(scope="module")
+def kafka_before(stack):
+    return stack.kafka_end_offsets()
+
+
+@pytest.mark.parametrize("path", ROUTES)
+@pytest.mark.parametrize("label,body,status,code,field", CASES, ids=[c[0] for c in CASES])
+def test_rejected_ballot(stack, kafka_before, path, label, body, status, code, field):
+    got_status, headers, data = post(path, body)
+    assert got_status == status, (label, data)
+    error = json.loads(data)
+    assert error["error"] == code
+    assert error.get("field") == field
+    assert len(error["message"]) > 10
+    assert headers["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_body_over_16_kib(stack, path):
+    body = with_field(album="x" * 17000)
+    status, _, data = post(path, body)
+    assert status == 413
+    assert json.loads(data)["error"] == "body_too_large"
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_not_json_content_type(stack, path):
+    status, _, data = post(path, with_field(), headers={"Content-Type": "text/plain"})
+    assert status == 415
+    assert "application/json" in json.loads(data)["message"]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_wrong_method(stack, path):
+    status, headers, data = post(path, None, method="GET")
+    assert status == 405
+    assert headers["Allow"] == "POST"
+    assert json.loads(data)["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("path", ["/grpc/votes", "/rest/", "/rust/vote/extra"])
+def test_unknown_path(stack, path):
+    status, _, data = post(path, with_field())
+    assert status == 404
+    assert json.loads(data)["error"] == "not_found"
+
+
+def test_messages_spanish_by_default_english_on_request(stack):
+    _, _, spanish = post("/rest/vote", with_field(rank=None))
+    _, _, english = post("/rest/vote", with_field(rank=None), headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert json.loads(spanish)["message"] == 'falta el campo "rank"'
+    assert json.loads(english)["message"] == 'the field "rank" is missing'
+
+
+def test_year_mismatch_names_the_catalog_year(stack):
+    _, _, data = post("/grpc/vote", with_field(year="2020"), headers={"Accept-Language": "en"})
+    assert "2023" in json.loads(data)["message"]
+
+
+def test_nothing_rejected_reached_kafka(stack, kafka_before):
+    """Runs after the rejection tests in this module (pytest keeps file order)."""
+    assert stack.kafka_end_offsets() == kafka_before
+
+
+def test_accepted_vote_answer(stack):
+    for path, route in [("/grpc/vote", "grpc"), ("/rest/vote", "rest"), ("/rust/vote", "rest")]:
+        status, _, data = post(path, with_field())
+        assert status == 202, data
+        answer = json.loads(data)
+        assert answer["route"] == route
+        assert len(answer["id"]) == 36 and answer["id"][14] == "7"

@@ -1,0 +1,69 @@
+"""A hop that is down: the front answers 503 with Retry-After, never 2xx,
+and recovers by itself when the hop returns. Also configuration errors."""
+import json
+import os
+import subprocess
+import time
+
+from conftest import ROOT
+from test_bad_input import post, with_field
+
+
+def test_rest_producer_down_gives_503(stack):
+    stack.supervisorctl("stop", "rest-producer")
+    try:
+        status, headers, data = post("/rest/vote", with_field())
+        assert status == 503
+        assert headers["Retry-After"] == "1"
+        assert json.loads(data)["error"] == "kafka_unavailable"
+    finally:
+        stack.supervisorctl("start", "rest-producer")
+    deadline = time.monotonic() + 20
+    status = 0
+    while status != 202 and time.monotonic() < deadline:
+        status, _, _ = post("/rest/vote", with_field())
+        time.sleep(0.2)
+    assert status == 202
+
+
+def test_grpc_producer_down_gives_503(stack):
+    stack.supervisorctl("stop", "grpc-producer")
+    try:
+        status, headers, _ = post("/grpc/vote", with_field())
+        assert status == 503
+        assert headers["Retry-After"] == "1"
+    finally:
+        stack.supervisorctl("start", "grpc-producer")
+    deadline = time.monotonic() + 30
+    status = 0
+    while status != 202 and time.monotonic() < deadline:
+        status, _, _ = post("/grpc/vote", with_field())
+        time.sleep(0.3)
+    assert status == 202
+
+
+def run_service(binary, **env):
+    full_env = {"PATH": os.environ["PATH"], **env}
+    return subprocess.run([str(ROOT / "build" / "bin" / binary)], env=full_env,
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_bad_setting_names_the_variable():
+    result = run_service("urna-rest-front", URNA_REST_FRONT_LISTEN="localhost")
+    assert result.returncode == 1
+    assert "URNA_REST_FRONT_LISTEN" in result.stderr
+
+    result = run_service("urna-grpc-producer", URNA_DELIVERY_TIMEOUT_MS="soon")
+    assert result.returncode == 1
+    assert "URNA_DELIVERY_TIMEOUT_MS" in result.stderr
+
+    result = run_service("urna-rest-front", URNA_CATALOG="/nonexistent/catalog.json",
+                         URNA_REST_FRONT_LISTEN="127.0.0.1:1")
+    assert result.returncode == 1
+    assert "/nonexistent/catalog.json" in result.stderr
+
+
+def test_production_requires_store_secrets():
+    result = run_service("urna-tally", URNA_ENV="production")
+    assert result.returncode == 1
+    assert "URNA_REDIS_PASSWORD" in result.stderr

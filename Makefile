@@ -8,7 +8,8 @@ JOBS ?= 2
 URNA := $(BUILD_DIR)/bin/urna
 PYTHON := /usr/bin/python3
 
-.PHONY: help install build build-asan demo down status reset test test-unit test-e2e clean
+.PHONY: help install build build-c build-asan web demo down status reset test test-unit \
+	test-web test-deploy test-e2e clean
 
 help:
 	@echo "make demo   install, build, start the local stack and send data/votes.json"
@@ -19,9 +20,18 @@ install:
 	@scripts/install-deps.sh
 	@scripts/install-tools.sh
 
-build:
+build: build-c web
+
+build-c:
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# The web app, served by the local ingress from web/dist.
+web: web/node_modules/.package-lock.json
+	@npm --prefix web run --silent build >/dev/null
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	@npm --prefix web ci --no-audit --no-fund --loglevel=error
 
 build-asan:
 	@cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DURNA_SANITIZE=ON >/dev/null
@@ -50,13 +60,21 @@ reset:
 	@scripts/stack.sh reset
 
 test: install build build-asan
-	@$(MAKE) --no-print-directory test-unit test-e2e
+	@$(MAKE) --no-print-directory test-unit test-web test-deploy test-e2e
 
 test-unit:
 	@echo "== unit tests (RelWithDebInfo)"
 	@cd $(BUILD_DIR) && ctest --output-on-failure
 	@echo "== unit tests (AddressSanitizer + UBSan)"
 	@cd $(ASAN_BUILD_DIR) && ctest --output-on-failure
+
+test-web:
+	@echo "== web app unit tests (vitest)"
+	@npm --prefix web test --silent
+
+test-deploy:
+	@echo "== deployment files, validated offline"
+	@bash tests/deploy/run.sh
 
 test-e2e:
 	@echo "== end-to-end tests on a test stack (ports +10000, .run-test/)"

@@ -3,6 +3,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "http_server.h"
+#include "idempotency.h"
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
@@ -14,13 +15,15 @@
 #include <string.h>
 
 /* Statuses a front answers, each with its own request counter. */
-static const int front_statuses[] = {202, 400, 404, 405, 413, 415, 422, 500, 503};
+static const int front_statuses[] = {202, 400, 404, 405, 409, 413, 415, 422, 500, 503};
 #define FRONT_STATUS_COUNT (sizeof(front_statuses) / sizeof(front_statuses[0]))
 
 struct front {
     const struct front_route *route;
     struct catalog *catalog;
+    struct idempotency *idempotency;
     size_t body_max;
+    long idempotency_limit;
     char vote_path[32];
     struct metric_counter *requests[FRONT_STATUS_COUNT];
     struct metric_histogram *front_seconds;
@@ -105,15 +108,91 @@ static int accept_ballot(struct front *front, const struct http_request *req,
     return 0;
 }
 
+/* The retry and per-voter context of one request. */
+struct ballot_claim {
+    const char *key;   /* Idempotency-Key, or NULL */
+    const char *voter; /* voter id, or NULL */
+    uint64_t hash;
+    int claimed;       /* went through idempotency_claim */
+};
+
+/* Reads Idempotency-Key and the voter id; returns -1 with res filled when
+ * one is malformed. */
+static int read_claim(const struct http_request *req, struct vote *vote,
+                      struct ballot_claim *claim, struct http_response *res)
+{
+    int english = http_request_lang(req) == VOTE_LANG_EN;
+
+    claim->key = http_request_header(req, "Idempotency-Key");
+    claim->voter = vote->voter[0] != '\0' ? vote->voter : http_request_header(req, "X-Voter-Id");
+    claim->hash = idempotency_hash(req->body, req->body_len);
+    claim->claimed = 0;
+
+    if (claim->key != NULL && !idempotency_key_is_valid(claim->key)) {
+        http_respond_error(res, 400, "invalid_idempotency_key",
+                           english ? "Idempotency-Key must have 1 to 128 printable ASCII characters, without spaces"
+                                   : "Idempotency-Key debe tener de 1 a 128 caracteres ASCII imprimibles, sin espacios",
+                           NULL);
+        return -1;
+    }
+    if (claim->voter != NULL && !idempotency_key_is_valid(claim->voter)) {
+        http_respond_error(res, 400, "invalid_voter",
+                           english ? "X-Voter-Id must have 1 to 128 printable ASCII characters, without spaces"
+                                   : "X-Voter-Id debe tener de 1 a 128 caracteres ASCII imprimibles, sin espacios",
+                           NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* Applies the retry and per-voter rules in Redis. Returns 1 to send the
+ * vote (vote->id may now be a retried vote's id), 0 when res already holds
+ * the answer. */
+static int apply_claim(struct front *front, const struct http_request *req, struct vote *vote,
+                       struct ballot_claim *claim, struct http_response *res)
+{
+    int english = http_request_lang(req) == VOTE_LANG_EN;
+    char message[200];
+
+    if (!idempotency_needed(front->idempotency, claim->key, claim->voter))
+        return 1;
+    claim->claimed = 1;
+    switch (idempotency_claim(front->idempotency, claim->key, claim->hash, claim->voter, vote->id)) {
+    case IDEMPOTENCY_NEW:
+    case IDEMPOTENCY_RETRY:
+        return 1;
+    case IDEMPOTENCY_DELIVERED:
+        respond_accepted(res, vote);
+        return 0;
+    case IDEMPOTENCY_MISMATCH:
+        http_respond_error(res, 422, "idempotency_key_reused",
+                           english ? "this Idempotency-Key was already used for a different vote; use a new key for a new vote"
+                                   : "esta Idempotency-Key ya se usó para otro voto; use una clave nueva para un voto nuevo",
+                           NULL);
+        return 0;
+    case IDEMPOTENCY_VOTER_LIMIT:
+        snprintf(message, sizeof(message),
+                 english ? "this voter already cast the %ld votes allowed in this contest"
+                         : "este votante ya emitió los %ld votos permitidos en este concurso",
+                 front->idempotency_limit);
+        http_respond_error(res, 409, "voter_limit_reached", message, "voter");
+        return 0;
+    default:
+        respond_unavailable(res, req);
+        return 0;
+    }
+}
+
 /* Validates, stamps and forwards one ballot; fills res with the answer. */
 static void handle_vote(struct front *front, const struct http_request *req,
                         struct http_response *res)
 {
     struct vote vote;
+    struct ballot_claim claim;
     struct producer_result result;
     double started;
 
-    if (accept_ballot(front, req, res, &vote) != 0)
+    if (accept_ballot(front, req, res, &vote) != 0 || read_claim(req, &vote, &claim, res) != 0)
         return;
 
     vote.received_at_ms = vote_now_ms();
@@ -123,6 +202,8 @@ static void handle_vote(struct front *front, const struct http_request *req,
         http_respond_error(res, 500, "internal", "internal error", NULL);
         return;
     }
+    if (!apply_claim(front, req, &vote, &claim, res))
+        return;
 
     started = metrics_clock();
     front->route->forward(front->route->forward_ctx, &vote, &result);
@@ -130,9 +211,15 @@ static void handle_vote(struct front *front, const struct http_request *req,
 
     if (result.status != PRODUCER_DELIVERED) {
         log_warn("vote %s not confirmed by Kafka: %s", vote.id, result.error);
+        /* With a key, the client's retry reuses the claim; without one the
+         * voter's vote is given back. */
+        if (claim.claimed && claim.key == NULL)
+            idempotency_release_voter(front->idempotency, claim.voter);
         respond_unavailable(res, req);
         return;
     }
+    if (claim.claimed && claim.key != NULL)
+        idempotency_mark_delivered(front->idempotency, claim.key, claim.hash, vote.id);
     log_debug("vote %s delivered to partition %d offset %lld", vote.id, (int)result.partition,
               (long long)result.offset);
     respond_accepted(res, &vote);
@@ -175,6 +262,23 @@ static int load_catalog(struct front *front, char *errbuf, size_t errlen)
     return 0;
 }
 
+static int start_idempotency(struct front *front, char *errbuf, size_t errlen)
+{
+    struct idempotency_config config;
+
+    if (idempotency_config_from_env(&config, errbuf, errlen) != 0)
+        return -1;
+    front->idempotency = idempotency_create(&config);
+    front->idempotency_limit = config.votes_per_voter;
+    if (front->idempotency == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    if (config.votes_per_voter > 0)
+        log_info("per-voter rule on: %ld votes per voter", config.votes_per_voter);
+    return 0;
+}
+
 int front_run(const struct front_route *route)
 {
     struct front front = {.route = route};
@@ -192,6 +296,11 @@ int front_run(const struct front_route *route)
         return 1;
     }
     front.body_max = options.body_max;
+    if (start_idempotency(&front, errbuf, sizeof(errbuf)) != 0) {
+        log_error("%s", errbuf);
+        catalog_free(front.catalog);
+        return 1;
+    }
     service_install_signals();
     register_metrics(&front);
 
@@ -206,6 +315,7 @@ int front_run(const struct front_route *route)
     service_wait_for_stop();
     log_info("stopping: answering the votes in flight");
     http_server_stop(server);
+    idempotency_free(front.idempotency);
     catalog_free(front.catalog);
     log_info("stopped");
     return 0;

@@ -75,21 +75,72 @@ static void state_append(struct request_state *state, const char *data, size_t s
     state->body[state->len] = '\0';
 }
 
+/* Bridges libmicrohttpd's content reader to the handler's stream reader. */
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct http_response *stream = cls;
+
+    return stream->stream_read(stream->stream_ctx, pos, buf, max);
+}
+
+static void free_stream(void *cls)
+{
+    struct http_response *stream = cls;
+
+    if (stream->stream_free != NULL)
+        stream->stream_free(stream->stream_ctx);
+    free(stream);
+}
+
+/* Creates a streamed response that owns a copy of res's stream fields; on
+ * failure the stream's ctx is freed here. */
+static struct MHD_Response *create_stream_response(struct http_response *res)
+{
+    struct http_response *stream = malloc(sizeof(*stream));
+    struct MHD_Response *response;
+
+    if (stream == NULL) {
+        if (res->stream_free != NULL)
+            res->stream_free(res->stream_ctx);
+        return NULL;
+    }
+    *stream = *res;
+    stream->body = NULL;
+    response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_stream, stream,
+                                                 free_stream);
+    if (response == NULL)
+        free_stream(stream);
+    return response;
+}
+
+static struct MHD_Response *create_buffer_response(struct http_response *res)
+{
+    struct MHD_Response *response;
+    size_t len = res->body != NULL ? strlen(res->body) : 0;
+
+    response = MHD_create_response_from_buffer(len, res->body != NULL ? res->body : (void *)"",
+                                               res->body != NULL ? MHD_RESPMEM_MUST_FREE
+                                                                 : MHD_RESPMEM_PERSISTENT);
+    if (response == NULL)
+        free(res->body);
+    return response;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *connection,
                                      struct http_response *res)
 {
     struct MHD_Response *response;
     enum MHD_Result ret;
     char retry[16];
-    size_t len = res->body != NULL ? strlen(res->body) : 0;
 
-    response = MHD_create_response_from_buffer(len, res->body != NULL ? res->body : (void *)"",
-                                               res->body != NULL ? MHD_RESPMEM_MUST_FREE
-                                                                 : MHD_RESPMEM_PERSISTENT);
-    if (response == NULL) {
+    if (res->stream_read != NULL) {
         free(res->body);
-        return MHD_NO;
+        response = create_stream_response(res);
+    } else {
+        response = create_buffer_response(res);
     }
+    if (response == NULL)
+        return MHD_NO;
 
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
                             res->content_type != NULL ? res->content_type
@@ -100,6 +151,8 @@ static enum MHD_Result send_response(struct MHD_Connection *connection,
     }
     if (res->allow != NULL)
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, res->allow);
+    for (int i = 0; i < res->header_count; i++)
+        MHD_add_response_header(response, res->header_names[i], res->header_values[i]);
 
     ret = MHD_queue_response(connection, (unsigned)res->status, response);
     MHD_destroy_response(response);
@@ -226,6 +279,28 @@ const char *http_request_query(const struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* Adapts libmicrohttpd's key-value iterator to http_query_visit_fn. */
+struct query_walk {
+    http_query_visit_fn visit;
+    void *ctx;
+};
+
+static enum MHD_Result visit_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct query_walk *walk = cls;
+
+    (void)kind;
+    return walk->visit(walk->ctx, key, value) == 0 ? MHD_YES : MHD_NO;
+}
+
+int http_request_query_each(const struct http_request *req, http_query_visit_fn visit, void *ctx)
+{
+    struct query_walk walk = {visit, ctx};
+
+    return MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, visit_query, &walk);
+}
+
 enum vote_lang http_request_lang(const struct http_request *req)
 {
     const char *accept = http_request_header(req, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
@@ -252,6 +327,16 @@ void http_respond_json(struct http_response *res, int status, char *json_text)
         res->status = 500;
         res->body = strdup("{\"error\":\"internal\",\"message\":\"out of memory\"}");
     }
+}
+
+int http_response_add_header(struct http_response *res, const char *name, const char *value)
+{
+    if (res->header_count == HTTP_EXTRA_HEADERS_MAX)
+        return -1;
+    res->header_names[res->header_count] = name;
+    res->header_values[res->header_count] = value;
+    res->header_count++;
+    return 0;
 }
 
 void http_respond_error(struct http_response *res, int status, const char *code,

@@ -4,10 +4,16 @@
 #define URNA_HTTP_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "vote.h"
 
 #define HTTP_BODY_MAX_DEFAULT 16384 /* bytes; larger bodies get 413 */
+#define HTTP_EXTRA_HEADERS_MAX 6
+
+/* Return value of a stream reader that ends the response body. */
+#define HTTP_STREAM_END ((ssize_t)-1)
 
 struct MHD_Connection;
 struct http_server;
@@ -21,12 +27,31 @@ struct http_request {
     struct MHD_Connection *connection;
 };
 
+/* Fills buf with up to max bytes of a streamed body and returns how many it
+ * wrote, or HTTP_STREAM_END. It runs on the connection's thread and may
+ * block, but it must not return 0 (the server would call it again at once),
+ * so a reader with nothing to send waits or writes a keep-alive. */
+typedef ssize_t (*http_stream_read_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
+
+/* Frees a stream's ctx once the response is done or the client went away. */
+typedef void (*http_stream_free_fn)(void *ctx);
+
 struct http_response {
     int status;
     char *body;               /* malloc'd; the server frees it */
     const char *content_type; /* defaults to application/json */
     int retry_after_s;        /* sends Retry-After when > 0 */
     const char *allow;        /* sends Allow (for 405) when not NULL */
+    /* Further headers; add them with http_response_add_header. */
+    const char *header_names[HTTP_EXTRA_HEADERS_MAX];
+    const char *header_values[HTTP_EXTRA_HEADERS_MAX];
+    int header_count;
+    /* When stream_read is set, the body is streamed from it (chunked, no
+     * length) and body is ignored. The server calls stream_free(stream_ctx)
+     * exactly once, also when the response could not be created. */
+    http_stream_read_fn stream_read;
+    http_stream_free_fn stream_free;
+    void *stream_ctx;
 };
 
 /* Called once per complete request, on the connection's thread. The handler
@@ -59,6 +84,14 @@ const char *http_request_header(const struct http_request *req, const char *name
 /* Returns the value of a query-string argument, or NULL. */
 const char *http_request_query(const struct http_request *req, const char *name);
 
+/* Called once per query-string argument in request order; value is NULL for
+ * an argument without "=". A non-zero return stops the walk. */
+typedef int (*http_query_visit_fn)(void *ctx, const char *name, const char *value);
+
+/* Walks every query-string argument, duplicates included; returns how many
+ * it visited. */
+int http_request_query_each(const struct http_request *req, http_query_visit_fn visit, void *ctx);
+
 /* English when Accept-Language starts with "en", Spanish otherwise. */
 enum vote_lang http_request_lang(const struct http_request *req);
 
@@ -84,5 +117,9 @@ void http_respond_vote_error(struct http_response *res, const struct http_reques
 
 /* Fills res with a JSON body (takes the malloc'd text). */
 void http_respond_json(struct http_response *res, int status, char *json_text);
+
+/* Adds a response header; name and value must stay valid until the handler
+ * returns. Returns 0, or -1 when HTTP_EXTRA_HEADERS_MAX headers are set. */
+int http_response_add_header(struct http_response *res, const char *name, const char *value);
 
 #endif

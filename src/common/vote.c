@@ -56,6 +56,9 @@ static const struct vote_text vote_texts[] = {
      "the album does not belong to that band in the contest's catalog"},
     {VOTE_YEAR_MISMATCH, "year_mismatch", "el año no coincide con el álbum; el catálogo dice %d",
      "the year does not match the album; the catalog says %d"},
+    {VOTE_INVALID_VOTER, "invalid_voter",
+     "el campo \"%s\" debe tener de 1 a 128 caracteres ASCII imprimibles, sin espacios",
+     "the field \"%s\" must have 1 to 128 printable ASCII characters, without spaces"},
 };
 
 int vote_status_http(enum vote_status status)
@@ -231,6 +234,29 @@ static enum vote_status parse_rank(json_t *root, double *rank, struct vote_error
     return VOTE_OK;
 }
 
+/* Reads the optional voter id; returns VOTE_OK when absent. */
+static enum vote_status parse_voter(json_t *root, char *out, struct vote_error *err)
+{
+    json_t *value = json_object_get(root, "voter");
+    const char *text;
+    size_t len;
+
+    if (value == NULL || json_is_null(value))
+        return VOTE_OK;
+    if (!json_is_string(value))
+        return fail(err, VOTE_INVALID_VOTER, "voter");
+    text = json_string_value(value);
+    len = strlen(text);
+    if (len == 0 || len > 128)
+        return fail(err, VOTE_INVALID_VOTER, "voter");
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] <= ' ' || text[i] > '~')
+            return fail(err, VOTE_INVALID_VOTER, "voter");
+    }
+    memcpy(out, text, len + 1);
+    return VOTE_OK;
+}
+
 static enum vote_status check_catalog(const struct catalog *catalog, const struct vote *vote,
                                       struct vote_error *err)
 {
@@ -271,6 +297,8 @@ enum vote_status vote_parse_json(const char *body, size_t len, const struct cata
         status = parse_year(root, &out->year, err);
     if (status == VOTE_OK)
         status = parse_rank(root, &out->rank, err);
+    if (status == VOTE_OK)
+        status = parse_voter(root, out->voter, err);
     if (status == VOTE_OK && catalog != NULL)
         status = check_catalog(catalog, out, err);
 

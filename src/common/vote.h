@@ -21,6 +21,7 @@ struct vote {
     double rank;
     char route[8];          /* "grpc" or "rest" */
     int64_t received_at_ms; /* Unix epoch milliseconds at the first hop */
+    char voter[129];        /* optional voter id; never leaves the front */
 };
 
 enum vote_status {
@@ -39,6 +40,7 @@ enum vote_status {
     VOTE_UNKNOWN_BAND,
     VOTE_UNKNOWN_ALBUM,
     VOTE_YEAR_MISMATCH,
+    VOTE_INVALID_VOTER,
 };
 
 /* Why a vote was rejected: the status, the field concerned (or NULL) and,
@@ -55,7 +57,8 @@ enum vote_lang { VOTE_LANG_ES, VOTE_LANG_EN };
 /* Parses a ballot in the original format and validates every rule: name and
  * album non-empty NFC UTF-8 up to 200 bytes, year an integer from 1900 to the
  * current year, rank a decimal from 0 to 100, year and rank as strings or
- * numbers, and a catalog match when catalog is not NULL. Fills out (without
+ * numbers, and a catalog match when catalog is not NULL. An optional
+ * "voter" string (1 to 128 printable ASCII characters) goes to out->voter. Fills out (without
  * id, route or time) and returns VOTE_OK, or fills err and returns its status. */
 enum vote_status vote_parse_json(const char *body, size_t len, const struct catalog *catalog,
                                  struct vote *out, struct vote_error *err);

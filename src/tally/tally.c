@@ -48,6 +48,8 @@ int tally_config_from_env(struct tally_config *config, char *errbuf, size_t errl
         config_secret("URNA_REDIS_PASSWORD", config_is_production(), config->redis_password,
                       sizeof(config->redis_password), errbuf, errlen) ||
         config_string("URNA_REDIS_PREFIX", "urna:", &config->redis_prefix, errbuf, errlen) ||
+        config_long("URNA_DEDUP_WINDOW_S", 2 * 86400, 60, 90L * 86400, &config->dedup_window_s,
+                    errbuf, errlen) ||
         config_string("URNA_MONGO_URI", "mongodb://127.0.0.1:27017", &config->mongo_uri, errbuf,
                       errlen) ||
         config_string("URNA_MONGO_DB", "urna", &config->mongo_db, errbuf, errlen))
@@ -319,8 +321,8 @@ static int connect_stores(struct tally *tally, char *errbuf, size_t errlen)
     const struct tally_config *config = tally->config;
 
     tally->redis = tally_redis_connect(config->redis_host, config->redis_port,
-                                       config->redis_password, config->redis_prefix, errbuf,
-                                       errlen);
+                                       config->redis_password, config->redis_prefix,
+                                       config->dedup_window_s, errbuf, errlen);
     if (tally->redis == NULL)
         return -1;
     tally->mongo = tally_mongo_connect(config->mongo_uri, config->mongo_db, errbuf, errlen);

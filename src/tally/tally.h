@@ -16,6 +16,7 @@ struct tally_config {
     int redis_port;
     char redis_password[256];
     const char *redis_prefix;
+    long dedup_window_s;
     const char *mongo_uri;
     const char *mongo_db;
 };

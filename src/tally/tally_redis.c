@@ -10,28 +10,31 @@
 #include <string.h>
 
 /* Counts one partition's votes and moves its applied offset, atomically.
- * ARGV: prefix, "topic:partition", then six values per vote: offset, route,
- * band, album field, rank, receive second. Returns the number counted. */
+ * ARGV: prefix, "topic:partition", seconds to remember counted ids, then
+ * seven values per vote: offset, id, route, band, album field, rank, receive
+ * second. A vote is skipped when its offset was applied before (a redelivered
+ * batch) or its id was counted before (a client retry that reached Kafka
+ * twice). Returns the number counted. */
 static const char count_script[] =
     "local p = ARGV[1]\n"
     "local applied = tonumber(redis.call('HGET', p .. 'applied_offsets', ARGV[2]) or '-1')\n"
     "local last = applied\n"
     "local counted = 0\n"
-    "for i = 3, #ARGV, 6 do\n"
+    "for i = 4, #ARGV, 7 do\n"
     "  local offset = tonumber(ARGV[i])\n"
-    "  if offset > applied then\n"
-    "    local route, band, album, rank = ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]\n"
+    "  if offset > last then last = offset end\n"
+    "  if offset > applied and redis.call('SET', p .. 'counted:' .. ARGV[i+1], 1, 'NX', 'EX', ARGV[3]) then\n"
+    "    local route, band, album, rank = ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5]\n"
     "    redis.call('INCR', p .. 'total')\n"
     "    redis.call('HINCRBY', p .. 'by_route', route, 1)\n"
     "    redis.call('HINCRBY', p .. 'by_band', band, 1)\n"
     "    redis.call('HINCRBYFLOAT', p .. 'rank_sum:by_band', band, rank)\n"
     "    redis.call('HINCRBY', p .. 'by_album', album, 1)\n"
     "    redis.call('HINCRBYFLOAT', p .. 'rank_sum:by_album', album, rank)\n"
-    "    local rate = p .. 'rate:' .. route .. ':' .. ARGV[i+5]\n"
+    "    local rate = p .. 'rate:' .. route .. ':' .. ARGV[i+6]\n"
     "    redis.call('INCR', rate)\n"
     "    redis.call('EXPIRE', rate, 120)\n"
     "    counted = counted + 1\n"
-    "    if offset > last then last = offset end\n"
     "  end\n"
     "end\n"
     "if last > applied then redis.call('HSET', p .. 'applied_offsets', ARGV[2], last) end\n"
@@ -42,6 +45,7 @@ struct tally_redis {
     int port;
     char password[256];
     char prefix[64];
+    char dedup_window[24];
     char script_sha[41];
     redisContext *context;
 };
@@ -113,7 +117,8 @@ fail:
 }
 
 struct tally_redis *tally_redis_connect(const char *host, int port, const char *password,
-                                        const char *prefix, char *errbuf, size_t errlen)
+                                        const char *prefix, long dedup_window_s, char *errbuf,
+                                        size_t errlen)
 {
     struct tally_redis *redis = calloc(1, sizeof(*redis));
 
@@ -122,6 +127,7 @@ struct tally_redis *tally_redis_connect(const char *host, int port, const char *
     snprintf(redis->host, sizeof(redis->host), "%s", host);
     snprintf(redis->password, sizeof(redis->password), "%s", password);
     snprintf(redis->prefix, sizeof(redis->prefix), "%s", prefix);
+    snprintf(redis->dedup_window, sizeof(redis->dedup_window), "%ld", dedup_window_s);
     redis->port = port;
     if (open_connection(redis, errbuf, errlen) != 0) {
         free(redis);
@@ -166,7 +172,7 @@ int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
                                 const struct tally_entry *entries, size_t count,
                                 size_t *counted, char *errbuf, size_t errlen)
 {
-    size_t argc = 5 + 6 * count, n = 0;
+    size_t argc = 6 + 7 * count, n = 0;
     const char **argv = calloc(argc, sizeof(*argv));
     struct vote_args *args = calloc(count, sizeof(*args));
     char partition_field[160];
@@ -186,6 +192,7 @@ int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
     argv[n++] = "0";
     argv[n++] = redis->prefix;
     argv[n++] = partition_field;
+    argv[n++] = redis->dedup_window;
     for (size_t i = 0; i < count; i++) {
         const struct vote *vote = &entries[i].vote;
 
@@ -199,6 +206,7 @@ int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
             goto out;
         }
         argv[n++] = args[i].offset;
+        argv[n++] = vote->id;
         argv[n++] = vote->route;
         argv[n++] = vote->name;
         argv[n++] = args[i].album_field;

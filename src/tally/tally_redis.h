@@ -17,15 +17,18 @@ struct tally_entry {
 };
 
 /* Connects to host:port, authenticates when password is not empty, and loads
- * the counting script. Returns NULL with errbuf filled. */
+ * the counting script. Counted vote ids are remembered for dedup_window_s.
+ * Returns NULL with errbuf filled. */
 struct tally_redis *tally_redis_connect(const char *host, int port, const char *password,
-                                        const char *prefix, char *errbuf, size_t errlen);
+                                        const char *prefix, long dedup_window_s, char *errbuf,
+                                        size_t errlen);
 
 void tally_redis_free(struct tally_redis *redis);
 
 /* Applies the entries of one partition (ascending offsets) in one atomic
  * script run: offsets at or below the stored applied offset of that
- * partition are skipped, so a redelivered batch changes nothing. Stores the
+ * partition are skipped, so a redelivered batch changes nothing, and so are
+ * vote ids counted before. Stores the
  * number of votes newly counted in counted. Returns 0, or -1 with errbuf
  * filled (the connection is then dropped and reopened on the next call). */
 int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,

@@ -24,7 +24,10 @@ static const struct vote_case cases[] = {
     {"album named 13", "{\"name\":\"Viento en Contra\",\"album\":\"13\",\"year\":\"2001\",\"rank\":\"4.4\"}", 0, VOTE_OK, NULL},
     {"album named 8", "{\"name\":\"Viento en Contra\",\"album\":\"8\",\"year\":2023,\"rank\":\"0\"}", 0, VOTE_OK, NULL},
     {"combining accent matches precomposed", "{\"name\":\"Malacates Tre\xcc\x81""bol Shop\",\"album\":\"Paquetecuetes\",\"year\":1999,\"rank\":1}", 0, VOTE_OK, NULL},
-    {"extra fields ignored", "{\"name\":\"Viento en Contra\",\"album\":\"8\",\"year\":2023,\"rank\":1,\"voter\":\"abc\"}", 0, VOTE_OK, NULL},
+    {"voter field", "{\"name\":\"Viento en Contra\",\"album\":\"8\",\"year\":2023,\"rank\":1,\"voter\":\"v-1\"}", 0, VOTE_OK, NULL},
+    {"voter with a space", "{\"name\":\"Viento en Contra\",\"album\":\"8\",\"year\":2023,\"rank\":1,\"voter\":\"a b\"}", 0, VOTE_INVALID_VOTER, "voter"},
+    {"voter not a string", "{\"name\":\"Viento en Contra\",\"album\":\"8\",\"year\":2023,\"rank\":1,\"voter\":5}", 0, VOTE_INVALID_VOTER, "voter"},
+    {"extra fields ignored", "{\"name\":\"Viento en Contra\",\"album\":\"8\",\"year\":2023,\"rank\":1,\"extra\":[1]}", 0, VOTE_OK, NULL},
 
     {"not JSON", "{\"name\":", 0, VOTE_MALFORMED_JSON, NULL},
     {"empty body", "", 0, VOTE_MALFORMED_JSON, NULL},

@@ -9,7 +9,7 @@ URNA := $(BUILD_DIR)/bin/urna
 PYTHON := /usr/bin/python3
 
 .PHONY: help install build build-c build-asan web demo down status reset test test-unit \
-	test-web test-deploy test-e2e clean
+	test-web test-deploy test-e2e test-fuzz fuzz clean
 
 help:
 	@echo "make demo   install, build, start the local stack and send data/votes.json"
@@ -60,13 +60,21 @@ reset:
 	@scripts/stack.sh reset
 
 test: install build build-asan
-	@$(MAKE) --no-print-directory test-unit test-web test-deploy test-e2e
+	@$(MAKE) --no-print-directory test-unit test-fuzz test-web test-deploy test-e2e
 
 test-unit:
 	@echo "== unit tests (RelWithDebInfo)"
 	@cd $(BUILD_DIR) && ctest --output-on-failure
 	@echo "== unit tests (AddressSanitizer + UBSan)"
 	@cd $(ASAN_BUILD_DIR) && ctest --output-on-failure
+
+# A bounded fuzzing smoke (20 s per target); `make fuzz` runs 10 minutes each.
+test-fuzz:
+	@echo "== fuzzing smoke (libFuzzer, ASan + UBSan)"
+	@tests/fuzz/run.sh 20
+
+fuzz:
+	@tests/fuzz/run.sh 600
 
 test-web:
 	@echo "== web app unit tests (vitest)"

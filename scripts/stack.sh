@@ -131,11 +131,11 @@ CONF
 # The environment every urna service shares, in supervisord's syntax.
 service_env() {
   local catalog=${URNA_CATALOG-$root/data/catalog.json}
-  printf 'URNA_LOG_LEVEL="%s",URNA_CATALOG="%s",URNA_KAFKA_BROKERS="127.0.0.1:%s",URNA_KAFKA_TOPIC="%s",URNA_DELIVERY_TIMEOUT_MS="%s",URNA_REDIS_ADDR="127.0.0.1:%s",URNA_MONGO_URI="mongodb://127.0.0.1:%s",URNA_GRPC_FRONT_LISTEN="127.0.0.1:%s",URNA_GRPC_PRODUCER_LISTEN="127.0.0.1:%s",URNA_GRPC_PRODUCER_TARGET="127.0.0.1:%s",URNA_GRPC_PRODUCER_OPS_LISTEN="127.0.0.1:%s",URNA_REST_FRONT_LISTEN="127.0.0.1:%s",URNA_REST_PRODUCER_LISTEN="127.0.0.1:%s",URNA_REST_PRODUCER_URL="http://127.0.0.1:%s",URNA_LOGS_API_LISTEN="127.0.0.1:%s",URNA_CORS_ORIGIN="http://127.0.0.1:%s",URNA_VOTES_PER_VOTER="%s"' \
+  printf 'URNA_LOG_LEVEL="%s",URNA_CATALOG="%s",URNA_KAFKA_BROKERS="127.0.0.1:%s",URNA_KAFKA_TOPIC="%s",URNA_DELIVERY_TIMEOUT_MS="%s",URNA_REDIS_ADDR="127.0.0.1:%s",URNA_MONGO_URI="mongodb://127.0.0.1:%s",URNA_GRPC_FRONT_LISTEN="127.0.0.1:%s",URNA_GRPC_PRODUCER_LISTEN="127.0.0.1:%s",URNA_GRPC_PRODUCER_TARGET="127.0.0.1:%s",URNA_GRPC_PRODUCER_OPS_LISTEN="127.0.0.1:%s",URNA_REST_FRONT_LISTEN="127.0.0.1:%s",URNA_REST_PRODUCER_LISTEN="127.0.0.1:%s",URNA_REST_PRODUCER_URL="http://127.0.0.1:%s",URNA_LOGS_API_LISTEN="127.0.0.1:%s",URNA_CORS_ORIGIN="http://127.0.0.1:%s",URNA_GRPC_FRONT_METRICS_URL="http://127.0.0.1:%s/metrics",URNA_REST_FRONT_METRICS_URL="http://127.0.0.1:%s/metrics",URNA_VOTES_PER_VOTER="%s"' \
     "${URNA_LOG_LEVEL:-info}" "$catalog" "$kafka_port" "$topic" "${URNA_DELIVERY_TIMEOUT_MS:-5000}" \
     "$redis_port" "$mongo_port" "$grpc_front_port" "$grpc_producer_port" "$grpc_producer_port" \
     "$grpc_producer_ops_port" "$rest_front_port" "$rest_producer_port" "$rest_producer_port" \
-    "$logs_api_port" "$ingress_port" "${URNA_VOTES_PER_VOTER:-0}"
+    "$logs_api_port" "$ingress_port" "$grpc_front_port" "$rest_front_port" "${URNA_VOTES_PER_VOTER:-0}"
 }
 
 program() { # name command [extra supervisord lines]
@@ -178,7 +178,7 @@ serverurl=unix://$run_dir/supervisor.sock
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 CONF
     program kafka "java -Xms256m -Xmx768m -Dlog4j2.configurationFile=$run_dir/kafka/log4j2.yaml -cp \"$tools/kafka/libs/*\" kafka.Kafka $run_dir/kafka/server.properties" "stopwaitsecs=60"
-    program redis "redis-server --port $redis_port --bind 127.0.0.1 --dir $run_dir/data/redis --appendonly yes --appendfsync everysec --save \"\" --protected-mode yes"
+    program redis "redis-server --port $redis_port --bind 127.0.0.1 --dir $run_dir/data/redis --appendonly yes --appendfsync always --save \"\" --protected-mode yes"
     program ferretdb "$tools/bin/urna-ferretdb -listen 127.0.0.1:$mongo_port -data $run_dir/data/ferretdb"
     program grpc-producer "$bin/urna-grpc-producer" "environment=$env"
     program rest-producer "$bin/urna-rest-producer" "environment=$env"

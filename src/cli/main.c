@@ -14,7 +14,8 @@ static void usage(FILE *out)
 {
     fputs("usage:\n"
           "  urna send FILE [--route grpc|rest|both] [--url URL] [--concurrency N]\n"
-          "                 [--retries N] [--acked-ids FILE] [--reconcile] [--wait-s S]\n"
+          "                 [--retries N] [--acked-ids FILE] [--stats-json FILE]\n"
+          "                 [--reconcile] [--wait-s S]\n"
           "      sends a JSON array of votes through the ingress (default\n"
           "      URNA_INGRESS_URL or http://127.0.0.1:8088) and prints sent,\n"
           "      acknowledged and rejected votes with their reasons; --reconcile\n"
@@ -35,6 +36,15 @@ int cli_english(void)
     return lang != NULL && strncmp(lang, "en", 2) == 0;
 }
 
+/* Keeps libmongoc's warnings (FerretDB lacks endSessions) off the output. */
+static void on_mongoc_log(mongoc_log_level_t level, const char *domain, const char *message,
+                          void *data)
+{
+    (void)data;
+    if (level <= MONGOC_LOG_LEVEL_ERROR)
+        fprintf(stderr, "urna: mongoc %s: %s\n", domain, message);
+}
+
 int main(int argc, char **argv)
 {
     int code;
@@ -47,6 +57,7 @@ int main(int argc, char **argv)
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     mongoc_init();
+    mongoc_log_set_handler(on_mongoc_log, NULL);
     if (strcmp(argv[1], "send") == 0) {
         code = cli_send(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "results") == 0) {

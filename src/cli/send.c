@@ -23,6 +23,7 @@ struct send_options {
     long concurrency;
     long retries;
     const char *acked_ids;
+    const char *stats_json;
     int reconcile;
     long wait_s;
 };
@@ -50,6 +51,8 @@ struct send_run {
     atomic_size_t next;
     atomic_size_t done;
     atomic_long retries;
+    atomic_long unavailable;   /* 503 answers seen, retried or not */
+    atomic_long transport_errors;
     atomic_int finished;
 };
 
@@ -86,6 +89,8 @@ static int parse_options(int argc, char **argv, struct send_options *options)
             options->retries = strtol(value, NULL, 10);
         else if (strcmp(arg, "--acked-ids") == 0)
             options->acked_ids = value;
+        else if (strcmp(arg, "--stats-json") == 0)
+            options->stats_json = value;
         else if (strcmp(arg, "--wait-s") == 0)
             options->wait_s = strtol(value, NULL, 10);
         else {
@@ -199,6 +204,10 @@ static void send_ballot(struct send_run *run, CURL *handle, struct ballot *ballo
         if (curl_easy_perform(handle) == CURLE_OK)
             curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
         ballot->status = (int)status;
+        if (status == 503)
+            atomic_fetch_add(&run->unavailable, 1);
+        else if (status == 0)
+            atomic_fetch_add(&run->transport_errors, 1);
         if (status != 0)
             read_answer(ballot, &reply);
         else
@@ -320,6 +329,23 @@ static int write_acked_ids(const struct send_run *run, const char *path)
     return fclose(file);
 }
 
+/* Writes the run's figures for scripts: sent, acknowledged, retries, 503s. */
+static int write_stats(const struct send_run *run, long acknowledged, double elapsed,
+                       const char *path)
+{
+    json_t *stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f}", "sent", (json_int_t)run->count,
+                              "acknowledged", (json_int_t)acknowledged, "retries",
+                              (json_int_t)atomic_load(&run->retries), "status_503",
+                              (json_int_t)atomic_load(&run->unavailable), "transport_errors",
+                              (json_int_t)atomic_load(&run->transport_errors), "seconds", elapsed);
+    int rc = json_dump_file(stats, path, JSON_INDENT(2));
+
+    json_decref(stats);
+    if (rc != 0)
+        fprintf(stderr, "urna send: cannot write %s\n", path);
+    return rc;
+}
+
 /* Reads the current number of votes counted in Redis and logged in MongoDB. */
 static int read_totals(long long *counted, long long *logged)
 {
@@ -372,7 +398,7 @@ int cli_send(int argc, char **argv)
     pthread_t *threads, bar;
     long long counted_before = 0, logged_before = 0;
     long acknowledged;
-    double started;
+    double started, elapsed;
     int code, show_bar = isatty(STDERR_FILENO);
 
     if (parse_options(argc, argv, &options) != 0)
@@ -396,8 +422,11 @@ int cli_send(int argc, char **argv)
     if (show_bar)
         pthread_join(bar, NULL);
 
-    acknowledged = report(&run, seconds_now() - started);
+    elapsed = seconds_now() - started;
+    acknowledged = report(&run, elapsed);
     code = acknowledged == (long)run.count ? 0 : 1;
+    if (options.stats_json != NULL && write_stats(&run, acknowledged, elapsed, options.stats_json) != 0)
+        code = 1;
     if (options.acked_ids != NULL && write_acked_ids(&run, options.acked_ids) != 0)
         code = 1;
     if (options.reconcile)

@@ -210,7 +210,7 @@ static void handle_vote(struct front *front, const struct http_request *req,
     metric_observe(front->hop_seconds, metrics_clock() - started);
 
     if (result.status != PRODUCER_DELIVERED) {
-        log_warn("vote %s not confirmed by Kafka: %s", vote.id, result.error);
+        log_warn_limited("vote %s not confirmed by Kafka: %s", vote.id, result.error);
         /* With a key, the client's retry reuses the claim; without one the
          * voter's vote is given back. */
         if (claim.claimed && claim.key == NULL)

@@ -247,10 +247,11 @@ struct http_server *http_server_start(const char *host, int port, http_handler_f
     server->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
             MHD_USE_ERROR_LOG,
-        (uint16_t)port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR, &addr,
+        (uint16_t)port, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        server, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_CONNECTION_LIMIT, options->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         options->timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server, MHD_OPTION_THREAD_STACK_SIZE,
+        MHD_OPTION_THREAD_STACK_SIZE,
         (size_t)(512 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (server->daemon == NULL) {
         snprintf(errbuf, errlen, "%s: cannot listen on %s:%d; is the port taken by another process?",
@@ -344,6 +345,10 @@ void http_respond_error(struct http_response *res, int status, const char *code,
 {
     json_t *body = json_pack("{s:s, s:s}", "error", code, "message", message);
 
+    /* A message that is not UTF-8 (it may quote a client's bytes) must not
+     * turn the answer into a 500: the code alone still tells what failed. */
+    if (body == NULL)
+        body = json_pack("{s:s, s:s}", "error", code, "message", code);
     if (body != NULL && field != NULL)
         json_object_set_new(body, "field", json_string(field));
     http_respond_json(res, status, body != NULL ? json_dumps(body, JSON_COMPACT) : NULL);
@@ -363,6 +368,21 @@ void http_respond_not_found(struct http_response *res, const struct http_request
                        NULL);
 }
 
+/* Returns non-zero when method is a short HTTP token (letters only), so it
+ * can be echoed in a message. */
+static int method_is_printable(const char *method)
+{
+    size_t len = strlen(method);
+
+    if (len == 0 || len > 16)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!((method[i] >= 'A' && method[i] <= 'Z') || (method[i] >= 'a' && method[i] <= 'z')))
+            return 0;
+    }
+    return 1;
+}
+
 void http_respond_method_not_allowed(struct http_response *res, const struct http_request *req,
                                      const char *allowed)
 {
@@ -371,7 +391,7 @@ void http_respond_method_not_allowed(struct http_response *res, const struct htt
     snprintf(message, sizeof(message),
              pick(req, "método %s no permitido en esta ruta; use %s",
                   "method %s is not allowed on this path; use %s"),
-             req->method, allowed);
+             method_is_printable(req->method) ? req->method : pick(req, "desconocido", "unknown"), allowed);
     http_respond_error(res, 405, "method_not_allowed", message, NULL);
     res->allow = allowed;
 }

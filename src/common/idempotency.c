@@ -101,7 +101,7 @@ static redisContext *connection(struct idempotency *idempotency)
 
     context = redisConnectWithTimeout(idempotency->config.host, idempotency->config.port, timeout);
     if (context == NULL || context->err) {
-        log_warn("idempotency: cannot connect to Redis at %s:%d: %s", idempotency->config.host,
+        log_warn_limited("idempotency: cannot connect to Redis at %s:%d: %s", idempotency->config.host,
                  idempotency->config.port, context != NULL ? context->errstr : "out of memory");
         redisFree(context);
         return NULL;
@@ -110,7 +110,7 @@ static redisContext *connection(struct idempotency *idempotency)
     if (idempotency->config.password[0] != '\0') {
         reply = redisCommand(context, "AUTH %s", idempotency->config.password);
         if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-            log_error("idempotency: Redis rejected the password in URNA_REDIS_PASSWORD");
+            log_warn_limited("idempotency: Redis rejected the password in URNA_REDIS_PASSWORD%s", "");
             freeReplyObject(reply);
             redisFree(context);
             return NULL;
@@ -159,7 +159,7 @@ enum idempotency_status idempotency_claim(struct idempotency *idempotency, const
     reply = redisCommand(context, "EVAL %s 2 %s %s %s %s %s %s", claim_script, key_name,
                          voter_name, id, hash, window, limit);
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-        log_warn("idempotency: Redis claim failed: %s",
+        log_warn_limited("idempotency: Redis claim failed: %s",
                  reply == NULL ? context->errstr : reply->str != NULL ? reply->str : "bad reply");
         freeReplyObject(reply);
         return IDEMPOTENCY_UNAVAILABLE;
@@ -182,7 +182,7 @@ void idempotency_mark_delivered(struct idempotency *idempotency, const char *key
     reply = redisCommand(context, "SET %sidem:%s %s %016llx delivered EX %ld", idempotency->config.prefix,
                          key, id, (unsigned long long)ballot_hash, idempotency->config.window_s);
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-        log_warn("idempotency: cannot mark key as delivered; a retry will send vote %s again "
+        log_warn_limited("idempotency: cannot mark key as delivered; a retry will send vote %s again "
                  "and the tally will count it once",
                  id);
     freeReplyObject(reply);

@@ -57,3 +57,21 @@ void log_write(enum log_level level, const char *fmt, ...)
     line[used + 1] = '\0';
     fputs(line, stderr);
 }
+
+int log_rate_allows(long *last_s, unsigned long *dropped, long interval_s,
+                    unsigned long *dropped_out)
+{
+    struct timespec now;
+    long last;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    last = __atomic_load_n(last_s, __ATOMIC_RELAXED);
+    if (now.tv_sec - last < interval_s ||
+        !__atomic_compare_exchange_n(last_s, &last, (long)now.tv_sec, 0, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED)) {
+        __atomic_fetch_add(dropped, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    *dropped_out = __atomic_exchange_n(dropped, 0, __ATOMIC_RELAXED);
+    return 1;
+}

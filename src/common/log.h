@@ -23,6 +23,26 @@ void log_write(enum log_level level, const char *fmt, ...)
             log_write(level, __VA_ARGS__);                                     \
     } while (0)
 
+/* Returns non-zero when a rate-limited call site may write now (at most once
+ * per interval_s), storing how many lines it dropped since its last one. */
+int log_rate_allows(long *last_s, unsigned long *dropped, long interval_s,
+                    unsigned long *dropped_out);
+
+/* Writes at most one line per interval_s from this call site, so an outage
+ * that fails every request does not flood the log. */
+#define LOG_LIMITED(level, interval_s, fmt, ...)                                   \
+    do {                                                                           \
+        static long log_last_s_;                                                   \
+        static unsigned long log_dropped_;                                         \
+        unsigned long log_dropped_now_;                                            \
+        if (log_enabled(level) &&                                                  \
+            log_rate_allows(&log_last_s_, &log_dropped_, interval_s, &log_dropped_now_)) \
+            log_write(level, fmt " (%lu similar lines dropped)", __VA_ARGS__,       \
+                      log_dropped_now_);                                           \
+    } while (0)
+
+#define log_warn_limited(fmt, ...) LOG_LIMITED(LOG_LEVEL_WARN, 1, fmt, __VA_ARGS__)
+
 #define log_debug(...) LOG_AT(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...) LOG_AT(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_warn(...) LOG_AT(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -69,7 +69,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void 
         /* A timed-out message may still have reached the broker: the vote
          * then carries an id the client never saw acknowledged. */
         fill_failure(&result, PRODUCER_NOT_DELIVERED, rd_kafka_err2str(message->err));
-        log_warn("delivery failed: %s (status %s)", rd_kafka_err2str(message->err),
+        log_warn_limited("delivery failed: %s (status %s)", rd_kafka_err2str(message->err),
                  rd_kafka_message_status(message) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
                      ? "possibly persisted"
                      : "not persisted");
@@ -91,7 +91,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         atomic_store(&producer->fatal, 1);
         return;
     }
-    log_warn("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    log_warn_limited("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 static int set_conf(rd_kafka_conf_t *conf, const char *name, const char *value, char *errbuf,

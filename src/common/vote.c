@@ -2,6 +2,7 @@
 
 #include "catalog.h"
 #include "text.h"
+#include "vote_id.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -327,6 +328,46 @@ int vote_route_is_valid(const char *route)
     return strcmp(route, "grpc") == 0 || strcmp(route, "rest") == 0;
 }
 
+/* Returns NULL when text is non-empty valid NFC UTF-8 without control
+ * characters, or what is wrong with it. */
+static const char *check_text(const char *text)
+{
+    char *normalized;
+    int same;
+
+    if (text[0] == '\0')
+        return "name and album must not be empty";
+    if (!text_is_utf8(text, strlen(text)))
+        return "name and album must be valid UTF-8";
+    if (text_has_control(text))
+        return "name and album must not contain control characters";
+    normalized = text_nfc_dup(text);
+    same = normalized != NULL && strcmp(normalized, text) == 0;
+    free(normalized);
+    return same ? NULL : "name and album must be in Unicode NFC";
+}
+
+const char *vote_check_record(const struct vote *vote)
+{
+    const char *problem;
+
+    if (!vote_id_is_valid(vote->id))
+        return "id must be a lowercase UUID";
+    if (!vote_route_is_valid(vote->route))
+        return "route must be grpc or rest";
+    if (strlen(vote->name) > VOTE_TEXT_MAX || strlen(vote->album) > VOTE_TEXT_MAX)
+        return "name and album must have at most 200 bytes";
+    if ((problem = check_text(vote->name)) != NULL || (problem = check_text(vote->album)) != NULL)
+        return problem;
+    if (vote->year < VOTE_YEAR_MIN || vote->year > current_year())
+        return "year must be from 1900 to the current year";
+    if (!isfinite(vote->rank) || vote->rank < 0.0 || vote->rank > VOTE_RANK_MAX)
+        return "rank must be a number from 0 to 100";
+    if (vote->received_at_ms <= 0)
+        return "received_at must be positive";
+    return NULL;
+}
+
 /* Copies a string member of at most max bytes; returns 0 or -1. */
 static int copy_member(json_t *root, const char *key, char *out, size_t max)
 {
@@ -358,13 +399,13 @@ int vote_record_parse(const char *buf, size_t len, struct vote *out)
         copy_member(root, "route", out->route, sizeof(out->route) - 1) != 0 ||
         !json_is_integer(year) || !json_is_number(rank) || !json_is_integer(received))
         goto out;
-    if (!vote_route_is_valid(out->route))
+    if (json_integer_value(year) < VOTE_YEAR_MIN || json_integer_value(year) > 9999)
         goto out;
 
     out->year = (int)json_integer_value(year);
     out->rank = json_number_value(rank);
     out->received_at_ms = (int64_t)json_integer_value(received);
-    rc = 0;
+    rc = vote_check_record(out) == NULL ? 0 : -1;
 
 out:
     json_decref(root);

@@ -77,9 +77,14 @@ void vote_error_message(const struct vote_error *err, enum vote_lang lang, char 
  * record put on Kafka. Returns a malloc'd string or NULL when out of memory. */
 char *vote_record_to_json(const struct vote *vote);
 
-/* Parses a record written by vote_record_to_json; returns 0 or -1 when a field
- * is missing or invalid. */
+/* Parses a record written by vote_record_to_json; returns 0, or -1 when a
+ * field is missing or vote_check_record rejects the vote. */
 int vote_record_parse(const char *buf, size_t len, struct vote *out);
+
+/* Checks a complete vote received from another hop (the gRPC or HTTP/JSON
+ * producer services, the tally): the same rules as vote_parse_json minus the
+ * catalog, plus a valid id and route. Returns NULL, or what is wrong. */
+const char *vote_check_record(const struct vote *vote);
 
 /* Returns non-zero when route is "grpc" or "rest". */
 int vote_route_is_valid(const char *route);

@@ -4,7 +4,6 @@
 #include "metrics.h"
 #include "vote.h"
 #include "vote.pb-c.h"
-#include "vote_id.h"
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -163,14 +162,10 @@ static const char *read_request(struct call *call)
     if (request == NULL)
         return "VoteRequest does not decode";
 
-    if (!vote_id_is_valid(request->id))
-        problem = "id must be a lowercase UUID";
-    else if (request->name[0] == '\0' || strlen(request->name) > VOTE_TEXT_MAX ||
-             request->album[0] == '\0' || strlen(request->album) > VOTE_TEXT_MAX)
-        problem = "name and album must have 1 to 200 bytes";
-    else if (request->received_at_ms <= 0)
-        problem = "received_at_ms must be positive";
-    if (problem == NULL) {
+    if (strlen(request->id) > VOTE_ID_LEN || strlen(request->name) > VOTE_TEXT_MAX ||
+        strlen(request->album) > VOTE_TEXT_MAX) {
+        problem = "id, name or album is too long";
+    } else {
         struct vote *vote = &call->vote;
 
         snprintf(vote->id, sizeof(vote->id), "%s", request->id);
@@ -180,6 +175,7 @@ static const char *read_request(struct call *call)
         vote->year = request->year;
         vote->rank = request->rank;
         vote->received_at_ms = request->received_at_ms;
+        problem = vote_check_record(vote);
     }
     urna__v1__vote_request__free_unpacked(request, NULL);
     return problem;

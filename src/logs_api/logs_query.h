@@ -5,6 +5,7 @@
 #define URNA_LOGS_QUERY_H
 
 #include <bson/bson.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,10 @@
 #define LOGS_TEXT_MAX 256   /* bytes of a band or album filter */
 #define LOGS_ID_MAX 64      /* bytes of a vote id inside a cursor */
 #define LOGS_PARAMS_MAX 16  /* query-string arguments accepted per request */
+
+/* Compact JSON whose reals keep 15 significant digits, so a rank stored as
+ * 6.9 prints as 6.9 and not as its 17-digit binary expansion. */
+#define API_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 /* One query-string argument as the server decoded it; value is NULL when the
  * argument had no "=". */
@@ -83,6 +88,6 @@ bson_t *logs_query_filter(const struct logs_query *query);
 /* Renders one vote document as the JSON object of a log item; returns a
  * new jansson reference, or NULL when a field is missing or of another
  * type. Also stores the document's cursor when cursor is not NULL. */
-struct json_t *logs_document_json(const bson_t *document, struct logs_cursor *cursor);
+json_t *logs_document_json(const bson_t *document, struct logs_cursor *cursor);
 
 #endif

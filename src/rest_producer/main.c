@@ -8,7 +8,6 @@
 #include "producer.h"
 #include "service.h"
 #include "vote.h"
-#include "vote_id.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -48,8 +47,7 @@ static void handle_produce(struct rest_producer *service, const struct http_requ
         http_respond_too_large(res, req, HTTP_BODY_MAX_DEFAULT);
         return;
     }
-    if (vote_record_parse(req->body, req->body_len, &vote) != 0 || !vote_id_is_valid(vote.id) ||
-        strcmp(vote.route, "rest") != 0) {
+    if (vote_record_parse(req->body, req->body_len, &vote) != 0 || strcmp(vote.route, "rest") != 0) {
         http_respond_error(res, 400, "invalid_record",
                            "the body must be a vote record with id, name, album, year, rank, route \"rest\" and received_at",
                            NULL);

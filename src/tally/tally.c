@@ -66,7 +66,7 @@ static void on_consumer_error(rd_kafka_t *rk, int err, const char *reason, void 
 {
     (void)rk;
     (void)opaque;
-    log_warn("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    log_warn_limited("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 static rd_kafka_t *create_consumer(const struct tally_config *config, char *errbuf, size_t errlen)
@@ -145,7 +145,7 @@ static size_t read_batch(struct tally *tally, ssize_t received)
 
         if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                log_warn("kafka consume: %s", rd_kafka_message_errstr(message));
+                log_warn_limited("kafka consume: %s", rd_kafka_message_errstr(message));
             continue;
         }
         if (vote_record_parse(message->payload, message->len, &entry->vote) != 0) {

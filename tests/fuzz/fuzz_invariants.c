@@ -76,7 +76,7 @@ void fuzz_check_ballot(const struct vote *vote)
                  "accepted rank %.17g is outside 0..100", vote->rank);
 }
 
-/* Compares doubles bit for bit, so -0.0 and NaN payloads must survive too. */
+/* Compares doubles bit for bit, so -0.0 must come back as -0.0. */
 static int same_double(double a, double b)
 {
     return memcmp(&a, &b, sizeof(a)) == 0;

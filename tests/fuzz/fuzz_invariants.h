@@ -17,10 +17,10 @@
 _Noreturn void fuzz_fail(const char *file, int line, const char *condition, const char *fmt,
                          ...) __attribute__((format(printf, 4, 5)));
 
-/* Checks the vote model's rules on a vote that vote_parse_json accepted:
- * name and album non-empty, at most 200 bytes, valid UTF-8 without control
- * characters and already in NFC; year from 1900 to the current UTC year; rank
- * a finite decimal from 0 to 100. */
+/* Checks the vote model's rules on a vote that vote_parse_json accepted.
+ * Name and album are non-empty, at most 200 bytes, valid UTF-8 without
+ * control characters and already in NFC. The year is from 1900 to the
+ * current UTC year, and rank is a finite decimal from 0 to 100. */
 void fuzz_check_ballot(const struct vote *vote);
 
 /* Checks that a text field read from outside is NUL-terminated inside its

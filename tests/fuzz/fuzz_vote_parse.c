@@ -34,7 +34,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static int is_vote_field(const char *field)
 {
     return strcmp(field, "name") == 0 || strcmp(field, "album") == 0 ||
-           strcmp(field, "year") == 0 || strcmp(field, "rank") == 0;
+           strcmp(field, "year") == 0 || strcmp(field, "rank") == 0 ||
+           strcmp(field, "voter") == 0;
+}
+
+/* Requires the optional voter id to be empty or 1 to 128 printable ASCII
+ * characters without spaces, as vote.h documents. */
+static void check_voter(const struct vote *vote)
+{
+    size_t len = strnlen(vote->voter, sizeof(vote->voter));
+
+    FUZZ_REQUIRE(len < sizeof(vote->voter), "voter is not NUL-terminated in its buffer");
+    for (size_t i = 0; i < len; i++) {
+        FUZZ_REQUIRE(vote->voter[i] > ' ' && vote->voter[i] <= '~',
+                     "voter has byte 0x%02x at %zu", (unsigned char)vote->voter[i], i);
+    }
 }
 
 /* Checks a rejection: consistent status, a known field, a 400 or 422, and
@@ -43,7 +57,8 @@ static void check_rejection(enum vote_status status, const struct vote_error *er
 {
     char message[512];
 
-    FUZZ_REQUIRE(status > VOTE_OK && status <= VOTE_YEAR_MISMATCH, "status %d is out of range",
+    /* NOTE: VOTE_INVALID_VOTER is the last status of enum vote_status today. */
+    FUZZ_REQUIRE(status > VOTE_OK && status <= VOTE_INVALID_VOTER, "status %d is out of range",
                  (int)status);
     FUZZ_REQUIRE(err->status == status, "err.status %d differs from the returned %d",
                  (int)err->status, (int)status);
@@ -90,6 +105,7 @@ static void fuzz_ballot(const char *body, size_t len)
     }
 
     fuzz_check_ballot(&open_vote);
+    check_voter(&open_vote);
     fuzz_check_record_round_trip(&open_vote);
 
     if (contest_status != VOTE_OK) {
@@ -100,7 +116,8 @@ static void fuzz_ballot(const char *body, size_t len)
     }
     FUZZ_REQUIRE(strcmp(contest_vote.name, open_vote.name) == 0 &&
                      strcmp(contest_vote.album, open_vote.album) == 0 &&
-                     contest_vote.year == open_vote.year && contest_vote.rank == open_vote.rank,
+                     contest_vote.year == open_vote.year && contest_vote.rank == open_vote.rank &&
+                     strcmp(contest_vote.voter, open_vote.voter) == 0,
                  "the catalog changed the parsed vote");
     FUZZ_REQUIRE(catalog_check(contest_catalog, contest_vote.name, contest_vote.album,
                                contest_vote.year, &expected_year) == CATALOG_MATCH,

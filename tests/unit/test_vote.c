@@ -3,6 +3,7 @@
 #include "../../src/common/vote.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -172,8 +173,45 @@ static void test_record_round_trip(void)
     free(record);
 
     CHECK_INT(vote_record_parse("{\"id\":\"x\"}", 10, &parsed), -1, "incomplete record");
-    record = "{\"id\":\"a\",\"name\":\"b\",\"album\":\"c\",\"year\":1,\"rank\":1,\"route\":\"ftp\",\"received_at\":1}";
+    record = "{\"id\":\"01890a5d-ac96-774b-bcce-b302099a8057\",\"name\":\"b\",\"album\":\"c\",\"year\":1,\"rank\":1,\"route\":\"ftp\",\"received_at\":1}";
     CHECK_INT(vote_record_parse(record, strlen(record), &parsed), -1, "unknown route");
+    record = "{\"id\":\"01890a5d-ac96-774b-bcce-b302099a8057\",\"name\":\"b\",\"album\":\"c\",\"year\":1099511627776,\"rank\":1,\"route\":\"rest\",\"received_at\":1}";
+    CHECK_INT(vote_record_parse(record, strlen(record), &parsed), -1, "year beyond int");
+}
+
+static void test_check_record(void)
+{
+    struct vote good = {.id = "01890a5d-ac96-774b-bcce-b302099a8057", .name = "Sara Curruchich",
+                        .album = "Somos", .year = 2019, .rank = 8.5, .route = "rest",
+                        .received_at_ms = 1733340000123};
+    struct vote bad;
+
+    CHECK(vote_check_record(&good) == NULL);
+
+    bad = good;
+    snprintf(bad.name, sizeof(bad.name), "\xff");
+    CHECK(vote_check_record(&bad) != NULL);
+    bad = good;
+    snprintf(bad.album, sizeof(bad.album), "Tre\xcc\x81""bol");
+    CHECK(vote_check_record(&bad) != NULL); /* not NFC */
+    bad = good;
+    bad.rank = NAN;
+    CHECK(vote_check_record(&bad) != NULL);
+    bad = good;
+    bad.rank = INFINITY;
+    CHECK(vote_check_record(&bad) != NULL);
+    bad = good;
+    bad.year = 1;
+    CHECK(vote_check_record(&bad) != NULL);
+    bad = good;
+    snprintf(bad.id, sizeof(bad.id), "not-a-uuid");
+    CHECK(vote_check_record(&bad) != NULL);
+    bad = good;
+    snprintf(bad.route, sizeof(bad.route), "ftp");
+    CHECK(vote_check_record(&bad) != NULL);
+    bad = good;
+    snprintf(bad.name, sizeof(bad.name), "a\tb");
+    CHECK(vote_check_record(&bad) != NULL);
 }
 
 int main(void)
@@ -192,6 +230,7 @@ int main(void)
     test_current_year_accepted();
     test_messages();
     test_record_round_trip();
+    test_check_record();
     catalog_free(catalog);
     return check_exit("vote");
 }

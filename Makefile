@@ -9,7 +9,7 @@ URNA := $(BUILD_DIR)/bin/urna
 PYTHON := /usr/bin/python3
 
 .PHONY: help install build build-c build-asan web demo down status reset test test-unit \
-	test-web test-deploy test-e2e test-fuzz fuzz clean
+	test-web test-deploy test-e2e test-fuzz test-sanitized fuzz clean
 
 help:
 	@echo "make demo   install, build, start the local stack and send data/votes.json"
@@ -60,13 +60,18 @@ reset:
 	@scripts/stack.sh reset
 
 test: install build build-asan
-	@$(MAKE) --no-print-directory test-unit test-fuzz test-web test-deploy test-e2e
+	@$(MAKE) --no-print-directory test-unit test-fuzz test-web test-deploy test-sanitized test-e2e
 
 test-unit:
 	@echo "== unit tests (RelWithDebInfo)"
 	@cd $(BUILD_DIR) && ctest --output-on-failure
 	@echo "== unit tests (AddressSanitizer + UBSan)"
 	@cd $(ASAN_BUILD_DIR) && ctest --output-on-failure
+	@echo "== unit tests under valgrind (memcheck)"
+	@for t in $(BUILD_DIR)/bin/test_*; do \
+	  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --suppressions=tests/valgrind.supp $$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; \
+	done; echo "valgrind: every unit test clean"
 
 # A bounded fuzzing smoke (20 s per target); `make fuzz` runs 10 minutes each.
 test-fuzz:
@@ -75,6 +80,11 @@ test-fuzz:
 
 fuzz:
 	@tests/fuzz/run.sh 600
+
+# The services built with ASan + UBSan as a whole stack; any report fails.
+test-sanitized:
+	@echo "== services under AddressSanitizer + UBSan + LeakSanitizer"
+	@tests/sanitized/run.sh 2000
 
 test-web:
 	@echo "== web app unit tests (vitest)"
@@ -85,7 +95,7 @@ test-deploy:
 	@bash tests/deploy/run.sh
 
 test-e2e:
-	@echo "== end-to-end tests on a test stack (ports +10000, .run-test/)"
+	@echo "== end-to-end tests on a test stack (ports +1000, .run-test/)"
 	@$(PYTHON) -m pytest -q tests/e2e
 
 clean:

@@ -36,6 +36,8 @@ def parse_args(argv):
     parser.add_argument("--step-seconds", type=int, default=20, help="length of each fixed-rate step")
     parser.add_argument("--saturation-seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=256, help="wrk connections in flight")
+    parser.add_argument("--warmup-seconds", type=int, default=15,
+                        help="unrecorded wrk load on each route before the first step (0: none)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--max-workers", type=int, default=4000,
                         help="vegeta's cap on requests in flight; reaching it lowers the sent rate")
@@ -95,7 +97,7 @@ class Step:
         record["counted"] = probe.wait_for_count(self.tally_url, self.route, self.baseline,
                                                  record["acknowledged"], self.args.settle_timeout)
         record["accounting"] = check_accounting(record)
-        # Two scrapes (1 s apart) so Prometheus holds the settled counters.
+        # Wait two scrapes (1 s apart) so Prometheus has the settled counters.
         time.sleep(2.5)
         window = math.ceil(time.time() - self.started_wall) + 2
         record["window_s"] = window
@@ -116,25 +118,30 @@ def histogram_quantile(prometheus, q, bucket, selector, window):
     return probe.promql(prometheus, query)
 
 
+def to_ms(seconds):
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
 def hop_percentiles(prometheus, route, window):
     """p99 in ms of each hop the services time for route (the front's whole
-    answer, the call to the producer, the Kafka delivery report) and of the
+    response, the call to the producer, the Kafka delivery report) and of the
     tally's batch writes to Redis and MongoDB."""
     hops = {}
     for hop in ("front", route, "kafka_delivery"):
         value = histogram_quantile(prometheus, 0.99, "urna_request_duration_seconds_bucket",
                                    f'route="{route}",hop="{hop}"', window)
-        hops["producer_call" if hop == route else hop] = None if value is None else round(value * 1000, 2)
+        key = "producer_call" if hop == route else hop
+        hops[key] = to_ms(value)
     for store in ("redis", "mongodb"):
         value = histogram_quantile(prometheus, 0.99, "urna_tally_store_write_seconds_bucket",
                                    f'store="{store}"', window)
-        hops[f"tally_{store}_batch"] = None if value is None else round(value * 1000, 2)
+        hops[f"tally_{store}_batch"] = to_ms(value)
     return hops
 
 
 def check_accounting(record):
     """Every acknowledged vote must be counted, and every counted vote must
-    have been acknowledged, except those whose answer the generator never
+    have been acknowledged, except those whose response the generator never
     read (wrk's cut-off, timeouts): a vote answered 503 promised the client it
     was not counted."""
     missing = max(0, record["acknowledged"] - record["counted"])
@@ -143,18 +150,18 @@ def check_accounting(record):
             "ok": missing == 0 and extra <= record["unknown_outcome"]}
 
 
-def run_saturation(args, route, groups, inputs):
+def run_saturation(args, route, groups, inputs, seconds, connections, name):
     step = Step(args, route, groups)
-    log_path = os.path.join(args.work_dir, f"wrk-{route}.log")
+    log_path = os.path.join(args.work_dir, f"wrk-{name}-{route}.log")
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vote.lua")
     process = generators.start_wrk("wrk", vote_url(args, route), inputs["bodies"], script,
-                                   args.saturation_seconds, args.connections, args.wrk_threads, log_path)
+                                   seconds, connections, args.wrk_threads, log_path)
     step.begin(process.pid)
-    process.wait(timeout=args.saturation_seconds + 60)
+    process.wait(timeout=seconds + 60)
     if process.returncode != 0:
         raise SystemExit(f"bench: wrk exited with {process.returncode}; see {log_path}")
     record = generators.summarize_wrk(log_path)
-    record["connections"] = args.connections
+    record["connections"] = connections
     return step.finish(record)
 
 
@@ -207,16 +214,28 @@ def main(argv):
 
     result = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "mode": args.mode, "machine": machine_details(), "load_average_start": load_average(),
-              "config": {k: v for k, v in vars(args).items() if k not in ("run_dir", "work_dir", "out_dir", "tools_bin")},
-              "routes": {}}
+              "config": {k: v for k, v in vars(args).items() if k not in ("run_dir", "work_dir", "out_dir", "tools_bin")}}
+    if args.warmup_seconds > 0:
+        # Kafka's JVM compiles its hot paths during the first seconds of load;
+        # without a warm-up the first route measured would pay for it.
+        result["warmup"] = {}
+        for route in routes:
+            print(f"bench: {route}: warm-up with wrk, 32 connections, {args.warmup_seconds} s", flush=True)
+            result["warmup"][route] = run_saturation(args, route, groups, inputs,
+                                                     args.warmup_seconds, 32, "warmup")
+    # The routes take turns at each step, so a change in the machine's other
+    # load during the run affects both alike.
+    result["routes"] = {route: {"rates": []} for route in routes}
     for route in routes:
-        print(f"bench: {route}: saturation with wrk, {args.connections} connections, {args.saturation_seconds} s",
-              flush=True)
-        entry = {"saturation": run_saturation(args, route, groups, inputs), "rates": []}
-        for rate in rates:
-            print(f"bench: {route}: {rate} votes/s offered for {args.step_seconds} s with vegeta", flush=True)
-            entry["rates"].append(run_fixed_rate(args, route, groups, inputs, rate))
-        result["routes"][route] = entry
+        print(f"bench: {route}: saturation with wrk, {args.connections} connections, "
+              f"{args.saturation_seconds} s", flush=True)
+        result["routes"][route]["saturation"] = run_saturation(
+            args, route, groups, inputs, args.saturation_seconds, args.connections, "saturation")
+    for rate in rates:
+        for route in routes:
+            print(f"bench: {route}: {rate} votes/s offered for {args.step_seconds} s with vegeta",
+                  flush=True)
+            result["routes"][route]["rates"].append(run_fixed_rate(args, route, groups, inputs, rate))
     result["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     result["load_average_end"] = load_average()
 

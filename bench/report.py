@@ -1,7 +1,9 @@
 """Present a benchmark result: the comparison table, the PNG chart, and the
 checks that decide the exit status."""
 
+import json
 import os
+import sys
 
 import matplotlib
 
@@ -12,7 +14,9 @@ C_SERVICES = ("grpc-front", "grpc-producer", "rest-front", "rest-producer", "tal
 
 
 def _ms(value):
-    return "-" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
 # The largest finite bucket bound of urna's histograms (src/common/metrics.c):
@@ -54,16 +58,30 @@ def print_tables(result, out):
                   f"{record['non_2xx']:>7} {record['unknown_outcome']:>9} {_freshness_ms(record):>12} "
                   f"{resources['machine_busy_fraction'] * 100:>7.0f}%  {top_text}\n")
 
-    out.write("\nMax RSS of each C service during each route's steps (MiB, from /proc):\n")
-    out.write(f"{'route':<5} " + " ".join(f"{name:>13}" for name in C_SERVICES) + "\n")
+    out.write("\np99 of each hop from the services' histograms through PromQL (ms):\n")
+    out.write(f"{'route':<5} {'step':>10} {'front':>8} {'producer':>8} {'kafka':>8} {'redis':>8} "
+              f"{'mongodb':>8} {'queue max':>9}\n")
     for route, entry in result["routes"].items():
-        out.write(f"{route:<5} " + " ".join(f"{max_rss(entry, name):>13.1f}" for name in C_SERVICES) + "\n")
+        for record in [entry["saturation"]] + entry["rates"]:
+            step = f"{record['offered_per_s']}/s" if "offered_per_s" in record else "saturation"
+            hops = record["hops_p99_ms"]
+            queue = record.get("producer_queue_max")
+            out.write(f"{route:<5} {step:>10} {_ms(hops['front']):>8} {_ms(hops['producer_call']):>8} "
+                      f"{_ms(hops['kafka_delivery']):>8} {_ms(hops.get('tally_redis_batch')):>8} "
+                      f"{_ms(hops.get('tally_mongodb_batch')):>8} "
+                      f"{'-' if queue is None else f'{queue:.0f}':>9}\n")
+
+    out.write("\nMax RSS of each C service over the run's steps (MiB, from /proc; sampled every 0.5 s):\n")
+    out.write(" ".join(f"{name:>13}" for name in C_SERVICES) + "\n")
+    out.write(" ".join(f"{max_rss(result, name):>13.1f}" for name in C_SERVICES) + "\n")
     out.write(f"\nLoad average (1, 5, 15 min): {result['load_average_start']} at the start, "
               f"{result['load_average_end']} at the end.\n")
 
 
-def max_rss(entry, name):
-    records = [entry["saturation"]] + entry["rates"]
+def max_rss(result, name):
+    records = []
+    for entry in result["routes"].values():
+        records += [entry["saturation"]] + entry["rates"]
     return max(r["resources"]["processes"][name]["max_rss_mib"] for r in records)
 
 
@@ -82,8 +100,12 @@ def draw_chart(result, path):
             if points:
                 latency_axes.plot(*zip(*points), style, marker="o", color=colors.get(route),
                                   label=f"{route} {name.replace('_', '.')}")
+    all_rates = sorted({r["offered_per_s"] for entry in result["routes"].values() for r in entry["rates"]})
     latency_axes.set_xscale("log")
     latency_axes.set_yscale("log")
+    latency_axes.set_xticks(all_rates)
+    latency_axes.set_xticklabels([str(rate) for rate in all_rates])
+    latency_axes.minorticks_off()
     latency_axes.set_xlabel("offered votes/s (vegeta, open loop)")
     latency_axes.set_ylabel("latency of acknowledged votes (ms)")
     latency_axes.grid(True, which="both", alpha=0.3)
@@ -97,7 +119,8 @@ def draw_chart(result, path):
         bar_axes.annotate(f"{value:.0f}", (x, value), ha="center", va="bottom")
 
     figure.suptitle(f"urna benchmark {result['started_at']} ({result['machine']['cpus']} CPUs, "
-                    f"load average {result['load_average_start'][0]:.1f} at start)")
+                    f"load average {result['load_average_start'][0]:.1f} at start, "
+                    f"{result['load_average_end'][0]:.1f} at end)")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -107,25 +130,34 @@ def verify(result, paths, out):
     """Check that every step ran, the tally's count matches the acknowledged
     votes and the output files exist; return 0 or 3."""
     failures = []
+    steps = [(route, "warm-up", record) for route, record in result.get("warmup", {}).items()]
     for route, entry in result["routes"].items():
-        for name, record in [("saturation", entry["saturation"])] + \
-                [(f"{r['offered_per_s']}/s", r) for r in entry["rates"]]:
-            accounting = record["accounting"]
-            if record["acknowledged"] == 0:
-                failures.append(f"{route} {name}: no vote was acknowledged")
-            if not accounting["ok"]:
-                failures.append(
-                    f"{route} {name}: {record['acknowledged']} acknowledged but {record['counted']} counted "
-                    f"({accounting['acknowledged_not_counted']} acknowledged and not counted, "
-                    f"{accounting['counted_not_acknowledged']} counted without a 202, "
-                    f"{record['unknown_outcome']} answers never read)")
+        steps.append((route, "saturation", entry["saturation"]))
+        steps.extend((route, f"{r['offered_per_s']}/s", r) for r in entry["rates"])
+    for route, name, record in steps:
+        accounting = record["accounting"]
+        if record["acknowledged"] == 0:
+            failures.append(f"{route} {name}: no vote was acknowledged")
+        if not accounting["ok"]:
+            failures.append(
+                f"{route} {name}: {record['acknowledged']} acknowledged but {record['counted']} counted "
+                f"({accounting['acknowledged_not_counted']} acknowledged and not counted, "
+                f"{accounting['counted_not_acknowledged']} counted without a 202, "
+                f"{record['unknown_outcome']} answers never read)")
     for path in paths:
         if not os.path.isfile(path) or os.path.getsize(path) == 0:
             failures.append(f"{path} is missing or empty")
     if failures:
         out.write("bench: FAILED\n" + "".join(f"  - {line}\n" for line in failures))
         return 3
-    steps = sum(1 + len(entry["rates"]) for entry in result["routes"].values())
-    out.write(f"bench: accounting checked on {steps} steps: every acknowledged vote was counted "
+    out.write(f"bench: accounting checked on {len(steps)} steps: every acknowledged vote was counted "
               f"and every counted vote was acknowledged (or its answer was never read)\n")
     return 0
+
+
+if __name__ == "__main__":
+    # Reprint the tables of a saved result: report.py bench/results/<stamp>.json
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py RESULT_JSON")
+    with open(sys.argv[1], encoding="utf-8") as source:
+        print_tables(json.load(source), sys.stdout)

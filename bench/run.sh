@@ -98,7 +98,7 @@ start_prometheus
 if [ "$mode" = smoke ]; then
   out_dir="$root/bench/results/tmp/smoke-$stamp"
   mode_options=(--rates 200 --step-seconds 3 --saturation-seconds 3 --connections 8
-                --wrk-threads 1 --settle-timeout 60)
+                --wrk-threads 1 --warmup-seconds 0 --settle-timeout 60)
 else
   out_dir="$root/bench/results"
   mode_options=()

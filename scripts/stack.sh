@@ -16,7 +16,8 @@ offset=${URNA_PORT_OFFSET:-0}
 partitions=${URNA_KAFKA_PARTITIONS:-6}
 tally_instances=${URNA_TALLY_INSTANCES:-1}
 topic=${URNA_KAFKA_TOPIC:-votes}
-bin="$root/build/bin"
+# URNA_BIN_DIR selects another build, e.g. build-asan/bin for sanitizer runs.
+bin=$(realpath -m "${URNA_BIN_DIR:-$root/build/bin}")
 tools="$root/.tools"
 
 port() { echo $(( $1 + offset )); }

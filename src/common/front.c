@@ -307,6 +307,7 @@ int front_run(const struct front_route *route)
     server = http_server_start(host, port, on_request, &front, &options, errbuf, sizeof(errbuf));
     if (server == NULL) {
         log_error("%s", errbuf);
+        idempotency_free(front.idempotency);
         catalog_free(front.catalog);
         return 1;
     }

@@ -262,6 +262,14 @@ struct http_server *http_server_start(const char *host, int port, http_handler_f
     return server;
 }
 
+int http_server_port(const struct http_server *server)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+
+    return info != NULL ? info->port : 0;
+}
+
 void http_server_stop(struct http_server *server)
 {
     if (server == NULL)

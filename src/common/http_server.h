@@ -75,6 +75,10 @@ struct http_server *http_server_start(const char *host, int port, http_handler_f
                                       void *ctx, const struct http_server_options *options,
                                       char *errbuf, size_t errlen);
 
+/* Returns the port the server listens on; useful after starting on port 0,
+ * where the kernel picks a free one. Returns 0 when it is unknown. */
+int http_server_port(const struct http_server *server);
+
 /* Stops accepting, waits for the connection threads to end, and frees. */
 void http_server_stop(struct http_server *server);
 

@@ -28,7 +28,7 @@ struct logs_param {
     const char *value;
 };
 
-/* Position after the last item of a page: the next page holds the votes
+/* Position after the last item of a page: the next page contains the votes
  * strictly older in (received_at, _id) order. */
 struct logs_cursor {
     int64_t received_at_ms;
@@ -85,9 +85,9 @@ int logs_cursor_decode(const char *text, struct logs_cursor *cursor);
  * the result. */
 bson_t *logs_query_filter(const struct logs_query *query);
 
-/* Renders one vote document as the JSON object of a log item; returns a
- * new jansson reference, or NULL when a field is missing or of another
- * type. Also stores the document's cursor when cursor is not NULL. */
+/* Renders one vote document as the JSON object of a log item. Returns a new
+ * jansson reference, or NULL when a field is missing or mistyped. Stores the
+ * document's page cursor too when cursor is not NULL. */
 json_t *logs_document_json(const bson_t *document, struct logs_cursor *cursor);
 
 #endif

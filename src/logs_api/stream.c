@@ -297,7 +297,7 @@ static int append_ring(struct stream_client *client)
     return 0;
 }
 
-/* What a client writes next, decided with the hub locked. */
+/* Next step of a client's stream, chosen with the hub locked. */
 enum next_step { STEP_WAIT, STEP_WRITE, STEP_END };
 
 static enum next_step choose_step(struct stream_client *client, int64_t now)

@@ -1,7 +1,9 @@
 """Fixtures that start urna's real local stack for end-to-end tests.
 
-The test stack runs beside the demo: its ports are the demo's plus 10000 and
-its files live in .run-test/, which each session starts empty.
+The test stack runs beside the demo: its ports are the demo's plus 1000, all
+below the kernel's ephemeral port range (32768 and up) so that no outgoing
+connection can hold one, and its files live in .run-test/, which each session
+starts empty.
 """
 import json
 import os
@@ -15,7 +17,7 @@ import pymongo
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
-OFFSET = 10000
+OFFSET = 1000
 RUN_DIR = ROOT / ".run-test"
 
 

@@ -251,7 +251,8 @@ def test_logs_api_results_equal_redis(stack, sent):
         [(a["band"], a["album"], a["year"], a["votes"]) for a in expected["by_album"]]
     for got, want in zip(results["by_album"], expected["by_album"]):
         assert got["avg_rank"] == pytest.approx(want["avg_rank"], rel=1e-9)
-    assert results["rate"]["grpc"] > 0 and results["rate"]["rest"] > 0
+    assert results["rate"]["grpc"] > 0
+    assert results["rate"]["rest"] > 0
 
 
 def test_logs_api_routes(stack, sent):
@@ -357,6 +358,8 @@ def test_logs_api_cors(stack):
 
 def test_logs_api_unknown_path_and_method(stack):
     status, _, body = request("/api/nothing", spec=False)
-    assert status == 404 and json.loads(body)["error"] == "not_found"
+    assert status == 404
+    assert json.loads(body)["error"] == "not_found"
     status, headers, _ = request("/api/logs", method="POST", spec=False)
-    assert status == 405 and "GET" in headers["allow"]
+    assert status == 405
+    assert "GET" in headers["allow"]

@@ -62,10 +62,10 @@ def _machine_cpu():
 
 
 class ProcessSampler:
-    """Samples the CPU time and RSS of named process groups in a thread.
+    """Sampler of the CPU time and RSS of named process groups, in a thread.
 
-    groups maps a name to a list of PIDs; the RSS of a group is the sum over
-    its PIDs, and the reported maximum is the largest sum seen in a sample."""
+    groups maps a name to a list of PIDs. A group's RSS is the sum over its
+    PIDs, and the reported maximum is the largest sum seen in one sample."""
 
     def __init__(self, groups, interval_s=0.5):
         self.groups = groups

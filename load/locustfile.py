@@ -8,8 +8,8 @@ One user class per route, so the weights decide the share of users on each:
   URNA_LOCUST_WAIT_MIN_S, URNA_LOCUST_WAIT_MAX_S
                                       pause of each user between votes, in seconds (default 0.1 and 0.5)
 
-A vote succeeds only with 202, which the fronts answer after Kafka's delivery
-report; any other status or a connection error is a failure.
+A vote succeeds only with 202, which the fronts send after Kafka's delivery
+report. Any other status or a connection error is a failure.
 """
 
 import json

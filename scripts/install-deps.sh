@@ -10,7 +10,8 @@ packages=(
   libbson-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev uuid-dev
   nginx redis-server supervisor openjdk-17-jre-headless maven
   python3-grpcio python3-protobuf python3-venv python3-pytest python3-redis
-  python3-pymongo python3-requests kcat wrk curl jq libunistring-dev chromium
+  python3-pymongo python3-requests python3-jsonschema python3-yaml kcat wrk curl jq
+  libunistring-dev chromium
 )
 
 sudo_cmd=""

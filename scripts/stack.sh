@@ -99,6 +99,18 @@ http {
   scgi_temp_path $run_dir/nginx/scgi;
   include /etc/nginx/mime.types;
   client_max_body_size 64k;
+  client_header_timeout ${URNA_INGRESS_TIMEOUT_S:-10}s;
+  client_body_timeout ${URNA_INGRESS_TIMEOUT_S:-10}s;
+  large_client_header_buffers 4 8k;
+
+  # Votes per client address; 127.0.0.1 (the local tools and load tests) is
+  # not limited. Other addresses get 429 past the rate and burst.
+  map \$remote_addr \$vote_limit_key {
+    127.0.0.1 "";
+    default \$binary_remote_addr;
+  }
+  limit_req_zone \$vote_limit_key zone=votes:10m rate=${URNA_INGRESS_RATE:-20}r/s;
+  limit_req_status 429;
 
   upstream grpc_front { server 127.0.0.1:$grpc_front_port; keepalive 128; }
   upstream rest_front { server 127.0.0.1:$rest_front_port; keepalive 128; }
@@ -110,10 +122,33 @@ http {
     proxy_set_header Connection "";
     proxy_set_header X-Forwarded-For \$remote_addr;
 
-    location /grpc/ { proxy_pass http://grpc_front; }
-    location /rest/ { proxy_pass http://rest_front; }
+    error_page 429 = @rate_limited;
+    error_page 494 = @header_too_large;
+
+    location /grpc/ {
+      limit_req zone=votes burst=${URNA_INGRESS_BURST:-40} nodelay;
+      proxy_pass http://grpc_front;
+    }
+    location /rest/ {
+      limit_req zone=votes burst=${URNA_INGRESS_BURST:-40} nodelay;
+      proxy_pass http://rest_front;
+    }
     # The original system's route name, kept for its clients.
-    location /rust/ { rewrite ^/rust/(.*)\$ /rest/\$1 break; proxy_pass http://rest_front; }
+    location /rust/ {
+      limit_req zone=votes burst=${URNA_INGRESS_BURST:-40} nodelay;
+      rewrite ^/rust/(.*)\$ /rest/\$1 break;
+      proxy_pass http://rest_front;
+    }
+    location @rate_limited {
+      default_type application/json;
+      add_header Retry-After 1 always;
+      return 429 '{"error":"rate_limited","message":"demasiados votos desde esta dirección; espere un momento y vuelva a intentar"}';
+    }
+    location @header_too_large {
+      default_type application/json;
+      return 431 '{"error":"header_too_large","message":"los encabezados de la solicitud superan 8 KiB; envíe solo los necesarios"}';
+    }
+
     location /api/stream {
       proxy_pass http://logs_api;
       proxy_buffering off;
@@ -132,11 +167,11 @@ CONF
 # The environment every urna service shares, in supervisord's syntax.
 service_env() {
   local catalog=${URNA_CATALOG-$root/data/catalog.json}
-  printf 'URNA_LOG_LEVEL="%s",URNA_CATALOG="%s",URNA_KAFKA_BROKERS="127.0.0.1:%s",URNA_KAFKA_TOPIC="%s",URNA_DELIVERY_TIMEOUT_MS="%s",URNA_REDIS_ADDR="127.0.0.1:%s",URNA_MONGO_URI="mongodb://127.0.0.1:%s",URNA_GRPC_FRONT_LISTEN="127.0.0.1:%s",URNA_GRPC_PRODUCER_LISTEN="127.0.0.1:%s",URNA_GRPC_PRODUCER_TARGET="127.0.0.1:%s",URNA_GRPC_PRODUCER_OPS_LISTEN="127.0.0.1:%s",URNA_REST_FRONT_LISTEN="127.0.0.1:%s",URNA_REST_PRODUCER_LISTEN="127.0.0.1:%s",URNA_REST_PRODUCER_URL="http://127.0.0.1:%s",URNA_LOGS_API_LISTEN="127.0.0.1:%s",URNA_CORS_ORIGIN="http://127.0.0.1:%s",URNA_GRPC_FRONT_METRICS_URL="http://127.0.0.1:%s/metrics",URNA_REST_FRONT_METRICS_URL="http://127.0.0.1:%s/metrics",URNA_VOTES_PER_VOTER="%s"' \
+  printf 'URNA_LOG_LEVEL="%s",URNA_CATALOG="%s",URNA_KAFKA_BROKERS="127.0.0.1:%s",URNA_KAFKA_TOPIC="%s",URNA_DELIVERY_TIMEOUT_MS="%s",URNA_REDIS_ADDR="127.0.0.1:%s",URNA_MONGO_URI="mongodb://127.0.0.1:%s",URNA_GRPC_FRONT_LISTEN="127.0.0.1:%s",URNA_GRPC_PRODUCER_LISTEN="127.0.0.1:%s",URNA_GRPC_PRODUCER_TARGET="127.0.0.1:%s",URNA_GRPC_PRODUCER_OPS_LISTEN="127.0.0.1:%s",URNA_REST_FRONT_LISTEN="127.0.0.1:%s",URNA_REST_PRODUCER_LISTEN="127.0.0.1:%s",URNA_REST_PRODUCER_URL="http://127.0.0.1:%s",URNA_LOGS_API_LISTEN="127.0.0.1:%s",URNA_CORS_ORIGIN="http://127.0.0.1:%s",URNA_GRPC_FRONT_METRICS_URL="http://127.0.0.1:%s/metrics",URNA_REST_FRONT_METRICS_URL="http://127.0.0.1:%s/metrics",URNA_VOTES_PER_VOTER="%s",URNA_HTTP_TIMEOUT_S="%s"' \
     "${URNA_LOG_LEVEL:-info}" "$catalog" "$kafka_port" "$topic" "${URNA_DELIVERY_TIMEOUT_MS:-5000}" \
     "$redis_port" "$mongo_port" "$grpc_front_port" "$grpc_producer_port" "$grpc_producer_port" \
     "$grpc_producer_ops_port" "$rest_front_port" "$rest_producer_port" "$rest_producer_port" \
-    "$logs_api_port" "$ingress_port" "$grpc_front_port" "$rest_front_port" "${URNA_VOTES_PER_VOTER:-0}"
+    "$logs_api_port" "$ingress_port" "$grpc_front_port" "$rest_front_port" "${URNA_VOTES_PER_VOTER:-0}" "${URNA_HTTP_TIMEOUT_S:-10}"
 }
 
 program() { # name command [extra supervisord lines]

@@ -32,6 +32,8 @@ class Stack:
             "URNA_TALLY_INSTANCES": "2",
             "URNA_DELIVERY_TIMEOUT_MS": "3000",
             "URNA_VOTES_PER_VOTER": "3",
+            "URNA_HTTP_TIMEOUT_S": "3",
+            "URNA_INGRESS_TIMEOUT_S": "3",
             "URNA_INGRESS_URL": f"http://127.0.0.1:{8088 + OFFSET}",
             "URNA_REDIS_ADDR": f"127.0.0.1:{6379 + OFFSET}",
             "URNA_MONGO_URI": f"mongodb://127.0.0.1:{27017 + OFFSET}",

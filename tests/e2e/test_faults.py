@@ -54,11 +54,12 @@ def wait_settled(stack, expected, timeout=120):
 def fault_table():
     rows = []
     yield rows
-    header = f"{'scenario':<15}{'sent':>7}{'acked':>7}{'503s':>7}{'retries':>9}{'lost':>6}{'dup':>5}"
+    header = (f"{'scenario':<15}{'sent':>7}{'acked':>7}{'503s':>7}{'retries':>9}{'lost':>6}"
+              f"{'dup':>5}{'seconds':>9}")
     print("\n" + header)
     for row in rows:
         print(f"{row['scenario']:<15}{row['sent']:>7}{row['acknowledged']:>7}{row['status_503']:>7}"
-              f"{row['retries']:>9}{row['lost']:>6}{row['duplicated']:>5}")
+              f"{row['retries']:>9}{row['lost']:>6}{row['duplicated']:>5}{row['seconds']:>9.1f}")
     (ROOT / "build").mkdir(exist_ok=True)
     (ROOT / "build" / "fault-table.json").write_text(json.dumps(rows, indent=2))
 
@@ -99,7 +100,7 @@ def test_fault_scenario(stack, contest_votes, tmp_path, clean_round, fault_table
     fault_table.append({"scenario": scenario, "sent": stats["sent"],
                         "acknowledged": stats["acknowledged"], "status_503": stats["status_503"],
                         "retries": stats["retries"], "lost": lost, "duplicated": duplicated,
-                        "counted": counted, "logged": logged})
+                        "counted": counted, "logged": logged, "seconds": stats["seconds"]})
 
     assert stats["acknowledged"] == stats["sent"], output
     assert lost == 0

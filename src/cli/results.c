@@ -1,4 +1,4 @@
-/* urna results: the tally as Redis holds it. */
+/* urna results: the tally as stored in Redis. */
 #include "cli.h"
 
 #include "config.h"

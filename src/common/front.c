@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Statuses a front answers, each with its own request counter. */
+/* The statuses a front returns, each with its own request counter. */
 static const int front_statuses[] = {202, 400, 404, 405, 409, 413, 415, 422, 500, 503};
 #define FRONT_STATUS_COUNT (sizeof(front_statuses) / sizeof(front_statuses[0]))
 
@@ -183,7 +183,7 @@ static int apply_claim(struct front *front, const struct http_request *req, stru
     }
 }
 
-/* Validates, stamps and forwards one ballot; fills res with the answer. */
+/* Validates, stamps and forwards one ballot; fills res with the response. */
 static void handle_vote(struct front *front, const struct http_request *req,
                         struct http_response *res)
 {
@@ -314,7 +314,7 @@ int front_run(const struct front_route *route)
     log_info("listening on %s:%d, votes at POST %s", host, port, front.vote_path);
 
     service_wait_for_stop();
-    log_info("stopping: answering the votes in flight");
+    log_info("stopping: responding to the votes in flight");
     http_server_stop(server);
     idempotency_free(front.idempotency);
     catalog_free(front.catalog);

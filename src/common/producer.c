@@ -22,7 +22,7 @@ struct producer {
     atomic_ulong restarts;
 };
 
-/* What travels as the message's opaque to the delivery report. */
+/* The per-message opaque that the delivery report hands back. */
 struct delivery {
     producer_done_fn done;
     void *opaque;
@@ -52,7 +52,7 @@ static void fill_failure(struct producer_result *result, enum producer_status st
     snprintf(result->error, sizeof(result->error), "%s", reason);
 }
 
-/* The delivery report: the broker's answer for one message, on the poll thread. */
+/* Handles the delivery report (the broker's result for one message) on the poll thread. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque)
 {
     struct delivery *delivery = message->_private;
@@ -146,7 +146,7 @@ static int close_rk(rd_kafka_t *rk, int timeout_ms)
     if (rd_kafka_flush(rk, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
         log_warn("kafka flush timed out after %d ms", timeout_ms);
     /* Purging makes librdkafka emit a failed delivery report for each
-     * message still queued, so every waiting client gets its answer. */
+     * message still queued, so every waiting client gets a response. */
     rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(rk, 0);
     left = rd_kafka_outq_len(rk);
@@ -359,7 +359,7 @@ int producer_destroy(struct producer *producer, int timeout_ms)
     if (left > 0)
         log_error("%d votes were left undelivered at shutdown; their clients got an error", left);
     else
-        log_info("kafka producer flushed; every queued vote was delivered or answered");
+        log_info("kafka producer flushed; every queued vote was delivered or reported failed");
     pthread_rwlock_destroy(&producer->lock);
     free(producer);
     return left;

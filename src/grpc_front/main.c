@@ -1,6 +1,6 @@
 /* urna-grpc-front: the HTTP front of the grpc route (POST /grpc/vote). It
  * validates the ballot, assigns the vote id and calls the gRPC producer
- * service, answering 202 once Kafka confirmed the vote. */
+ * service, responding 202 once Kafka confirmed the vote. */
 #include "config.h"
 #include "front.h"
 #include "grpc_client.h"

@@ -21,7 +21,7 @@ struct grpc_service;
 
 enum call_state { CALL_REQUESTED, CALL_RECEIVING, CALL_ANSWERING };
 
-/* One SubmitVote call from request to answer; freed when its answer is sent. */
+/* One SubmitVote call from request to response; freed once the response is sent. */
 struct call {
     enum call_state state;
     struct grpc_service *service;
@@ -109,7 +109,7 @@ static void answer(struct call *call, grpc_status_code status, const char *messa
     ops[count++].data.recv_close_on_server.cancelled = &call->cancelled;
 
     if (grpc_call_start_batch(call->call, ops, count, call, NULL) != GRPC_CALL_OK) {
-        log_error("cannot send the answer of vote %s", call->vote.id);
+        log_error("cannot send the response for vote %s", call->vote.id);
         call_free(call);
     }
 }

@@ -66,7 +66,7 @@ int main(void)
     log_info("listening on %s (gRPC), Kafka %s topic %s", listen, kafka.brokers, kafka.topic);
 
     service_wait_for_stop();
-    log_info("stopping: answering the calls in flight");
+    log_info("stopping: responding to the calls in flight");
     grpc_service_stop(service, kafka.delivery_timeout_ms + 1000);
     http_server_stop(ops);
     left = producer_destroy(producer, (int)kafka.delivery_timeout_ms);

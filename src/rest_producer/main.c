@@ -1,6 +1,6 @@
 /* urna-rest-producer: the HTTP/JSON producer service of the rest route.
  * POST /votes takes a vote record from the rest front, produces it to Kafka,
- * and answers 201 once the delivery report confirmed it, 503 otherwise. */
+ * and responds 201 once the delivery report confirmed it, 503 otherwise. */
 #include "config.h"
 #include "http_server.h"
 #include "log.h"
@@ -135,7 +135,7 @@ int main(void)
     log_info("listening on %s:%d, Kafka %s topic %s", host, port, kafka.brokers, kafka.topic);
 
     service_wait_for_stop();
-    log_info("stopping: answering the votes in flight");
+    log_info("stopping: responding to the votes in flight");
     http_server_stop(server);
     left = producer_destroy(service.producer, (int)kafka.delivery_timeout_ms);
     log_info("stopped after %s", left == 0 ? "a clean drain" : "losing undelivered votes");

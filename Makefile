@@ -9,7 +9,7 @@ URNA := $(BUILD_DIR)/bin/urna
 PYTHON := /usr/bin/python3
 
 .PHONY: help install build build-c build-asan web demo down status reset test test-unit \
-	test-web test-deploy test-e2e test-fuzz test-sanitized fuzz clean
+	test-web test-deploy test-e2e test-fuzz test-sanitized test-load fuzz bench locust clean
 
 help:
 	@echo "make demo   install, build, start the local stack and send data/votes.json"
@@ -60,7 +60,7 @@ reset:
 	@scripts/stack.sh reset
 
 test: install build build-asan
-	@$(MAKE) --no-print-directory test-unit test-fuzz test-web test-deploy test-sanitized test-e2e
+	@$(MAKE) --no-print-directory test-unit test-fuzz test-web test-deploy test-sanitized test-e2e test-load
 
 test-unit:
 	@echo "== unit tests (RelWithDebInfo)"
@@ -97,6 +97,24 @@ test-deploy:
 test-e2e:
 	@echo "== end-to-end tests on a test stack (ports +1000, .run-test/)"
 	@$(PYTHON) -m pytest -q tests/e2e
+
+# Bounded smokes of the benchmark and of Locust: they check that every
+# acknowledged vote was counted and that the outputs exist, never a timing.
+test-load:
+	@echo "== benchmark and Locust smokes"
+	@load/setup.sh
+	@bench/run.sh --smoke
+	@load/smoke.sh
+
+# The full benchmark: both routes, saturation and fixed rates (about 8 minutes).
+bench: build
+	@load/setup.sh
+	@bench/run.sh
+
+# Locust's web UI on http://127.0.0.1:8089 against the demo stack.
+locust:
+	@load/setup.sh
+	@load/run-locust-ui.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)

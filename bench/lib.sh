@@ -3,7 +3,7 @@
 # bench_stack_down_if_started.
 
 export URNA_RUN_DIR=${URNA_RUN_DIR:-$root/.run-bench}
-export URNA_PORT_OFFSET=${URNA_PORT_OFFSET:-20000}
+export URNA_PORT_OFFSET=${URNA_PORT_OFFSET:-2500}
 bench_stack_started=0
 
 bench_stack_running() {

@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--smoke] [bench.py options]
 #
-# Starts the stack in .run-bench/ with every port +20000 (URNA_RUN_DIR and
+# Starts the stack in .run-bench/ with every port +2500 (URNA_RUN_DIR and
 # URNA_PORT_OFFSET override both) and a Prometheus scraping it, runs
 # bench/bench.py, then stops what it started, also on failure.
 # Full mode writes bench/results/<UTC date and time>.json and .png; --smoke

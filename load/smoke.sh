@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Locust smoke test: 30 s of headless Locust on both routes against the
-# benchmark stack (.run-bench/, ports +20000; started here unless running,
+# benchmark stack (.run-bench/, ports +2500; started here unless running,
 # and then stopped at the end, also on failure). Fails when any vote is not
 # acknowledged with 202, or when the tally's count differs from the votes
 # acknowledged on either route.

@@ -11,7 +11,7 @@ packages=(
   nginx redis-server supervisor openjdk-17-jre-headless maven
   python3-grpcio python3-protobuf python3-venv python3-pytest python3-redis
   python3-pymongo python3-requests python3-jsonschema python3-yaml kcat wrk curl jq
-  libunistring-dev chromium
+  libunistring-dev chromium prometheus python3-matplotlib linux-perf
 )
 
 sudo_cmd=""
@@ -37,6 +37,6 @@ DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-reco
 
 # Debian starts these daemons on install; urna runs its own copies on its own
 # data folders under supervisor, so the system-wide ones only hold the ports.
-for unit in nginx redis-server supervisor; do
+for unit in nginx redis-server supervisor prometheus; do
   $sudo_cmd systemctl disable --now "$unit" >/dev/null 2>&1 || $sudo_cmd service "$unit" stop >/dev/null 2>&1 || true
 done

@@ -8,6 +8,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,26 @@
 struct grpc_client {
     grpc_channel *channel;
     long deadline_ms;
+    pthread_key_t queue_key; /* this thread's completion queue, reused across calls */
 };
+
+static void destroy_queue(void *queue)
+{
+    grpc_completion_queue_shutdown(queue);
+    grpc_completion_queue_destroy(queue);
+}
+
+/* Returns the calling thread's completion queue, created on first use. */
+static grpc_completion_queue *thread_queue(struct grpc_client *client)
+{
+    grpc_completion_queue *queue = pthread_getspecific(client->queue_key);
+
+    if (queue == NULL) {
+        queue = grpc_completion_queue_create_for_pluck(NULL);
+        pthread_setspecific(client->queue_key, queue);
+    }
+    return queue;
+}
 
 struct grpc_client *grpc_client_create(const char *target, long deadline_ms)
 {
@@ -24,6 +44,10 @@ struct grpc_client *grpc_client_create(const char *target, long deadline_ms)
 
     if (client == NULL)
         return NULL;
+    if (pthread_key_create(&client->queue_key, destroy_queue) != 0) {
+        free(client);
+        return NULL;
+    }
     credentials = grpc_insecure_credentials_create();
     client->channel = grpc_channel_create(target, credentials, NULL);
     grpc_channel_credentials_release(credentials);
@@ -36,6 +60,7 @@ void grpc_client_destroy(struct grpc_client *client)
     if (client == NULL)
         return;
     grpc_channel_destroy(client->channel);
+    pthread_key_delete(client->queue_key);
     free(client);
 }
 
@@ -96,7 +121,7 @@ static void fail(struct producer_result *result, const char *format, const char 
 void grpc_client_submit(void *ctx, const struct vote *vote, struct producer_result *result)
 {
     struct grpc_client *client = ctx;
-    grpc_completion_queue *queue = grpc_completion_queue_create_for_pluck(NULL);
+    grpc_completion_queue *queue = thread_queue(client);
     grpc_metadata_array initial_metadata, trailing_metadata;
     grpc_byte_buffer *request = pack_request(vote);
     grpc_byte_buffer *response = NULL;
@@ -142,8 +167,6 @@ void grpc_client_submit(void *ctx, const struct vote *vote, struct producer_resu
     }
 
     grpc_call_unref(call);
-    grpc_completion_queue_shutdown(queue);
-    grpc_completion_queue_destroy(queue);
     grpc_byte_buffer_destroy(request);
     if (response != NULL)
         grpc_byte_buffer_destroy(response);

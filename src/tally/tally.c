@@ -25,6 +25,7 @@ struct tally {
     struct tally_redis *redis;
     struct tally_mongo *mongo;
     struct tally_entry *entries;
+    unsigned char *flags; /* per entry of one partition: counted now or skipped */
     rd_kafka_message_t **messages;
     struct metric_counter *counted_grpc;
     struct metric_counter *counted_rest;
@@ -191,11 +192,15 @@ static int log_batch(struct tally *tally, size_t count)
     return -1;
 }
 
-static void observe_counted(struct tally *tally, const struct tally_entry *entries, size_t count)
+/* Records the votes Redis counted now; skipped redeliveries are left out. */
+static void observe_counted(struct tally *tally, const struct tally_entry *entries,
+                            const unsigned char *flags, size_t count)
 {
     int64_t now = vote_now_ms();
 
     for (size_t i = 0; i < count; i++) {
+        if (!flags[i])
+            continue;
         metric_inc(strcmp(entries[i].vote.route, "grpc") == 0 ? tally->counted_grpc
                                                              : tally->counted_rest);
         metric_observe(tally->freshness, (double)(now - entries[i].vote.received_at_ms) / 1000.0);
@@ -212,12 +217,12 @@ static int count_partition(struct tally *tally, const struct tally_entry *entrie
     for (int attempt = 0; !service_stop_requested(); attempt++) {
         started = metrics_clock();
         if (tally_redis_apply_partition(tally->redis, tally->config->topic, entries, count,
-                                        &counted, errbuf, sizeof(errbuf)) == 0) {
+                                        tally->flags, &counted, errbuf, sizeof(errbuf)) == 0) {
             metric_observe(tally->redis_seconds, metrics_clock() - started);
             if (counted < count)
                 log_info("partition %d: %zu of %zu votes were counted before (redelivery)",
                          (int)entries[0].partition, count - counted, count);
-            observe_counted(tally, entries, count);
+            observe_counted(tally, entries, tally->flags, count);
             return 0;
         }
         log_warn("%s; not committing, retry %d", errbuf, attempt + 1);
@@ -284,7 +289,10 @@ static void process_batch(struct tally *tally)
     count = read_batch(tally, received);
     metric_observe(tally->batch_size, (double)count / 1000.0);
 
-    if (count == 0 || (log_batch(tally, count) == 0 && count_batch(tally, count) == 0))
+    /* Redis first: the live counters should not wait for the slower log
+     * store. Both writes are idempotent, so the order does not affect
+     * correctness. */
+    if (count == 0 || (count_batch(tally, count) == 0 && log_batch(tally, count) == 0))
         commit_batch(tally, received);
 
     for (ssize_t i = 0; i < received; i++)
@@ -338,7 +346,8 @@ int tally_run(const struct tally_config *config)
 
     tally.entries = calloc((size_t)config->batch_max, sizeof(*tally.entries));
     tally.messages = calloc((size_t)config->batch_max, sizeof(*tally.messages));
-    if (tally.entries == NULL || tally.messages == NULL) {
+    tally.flags = calloc((size_t)config->batch_max, sizeof(*tally.flags));
+    if (tally.entries == NULL || tally.messages == NULL || tally.flags == NULL) {
         log_error("out of memory for batches of %ld votes", config->batch_max);
         goto out;
     }
@@ -372,5 +381,6 @@ out:
     tally_mongo_free(tally.mongo);
     free(tally.entries);
     free(tally.messages);
+    free(tally.flags);
     return code;
 }

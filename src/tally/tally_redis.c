@@ -14,15 +14,16 @@
  * seven values per vote: offset, id, route, band, album field, rank, receive
  * second. A vote is skipped when its offset was applied before (a redelivered
  * batch) or its id was counted before (a client retry that reached Kafka
- * twice). Returns the number counted. */
+ * twice). Returns one flag per vote: 1 when counted now, 0 when skipped. */
 static const char count_script[] =
     "local p = ARGV[1]\n"
     "local applied = tonumber(redis.call('HGET', p .. 'applied_offsets', ARGV[2]) or '-1')\n"
     "local last = applied\n"
-    "local counted = 0\n"
+    "local flags = {}\n"
     "for i = 4, #ARGV, 7 do\n"
     "  local offset = tonumber(ARGV[i])\n"
     "  if offset > last then last = offset end\n"
+    "  flags[#flags + 1] = 0\n"
     "  if offset > applied and redis.call('SET', p .. 'counted:' .. ARGV[i+1], 1, 'NX', 'EX', ARGV[3]) then\n"
     "    local route, band, album, rank = ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5]\n"
     "    redis.call('INCR', p .. 'total')\n"
@@ -34,11 +35,11 @@ static const char count_script[] =
     "    local rate = p .. 'rate:' .. route .. ':' .. ARGV[i+6]\n"
     "    redis.call('INCR', rate)\n"
     "    redis.call('EXPIRE', rate, 120)\n"
-    "    counted = counted + 1\n"
+    "    flags[#flags] = 1\n"
     "  end\n"
     "end\n"
     "if last > applied then redis.call('HSET', p .. 'applied_offsets', ARGV[2], last) end\n"
-    "return counted\n";
+    "return flags\n";
 
 struct tally_redis {
     char host[64];
@@ -170,7 +171,8 @@ struct vote_args {
 
 int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
                                 const struct tally_entry *entries, size_t count,
-                                size_t *counted, char *errbuf, size_t errlen)
+                                unsigned char *flags, size_t *counted, char *errbuf,
+                                size_t errlen)
 {
     size_t argc = 6 + 7 * count, n = 0;
     const char **argv = calloc(argc, sizeof(*argv));
@@ -215,13 +217,17 @@ int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
     }
 
     reply = run(redis, (int)n, argv, NULL, errbuf, errlen);
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != count) {
         /* A dropped connection or a restarted Redis without the script: reopen. */
         redisFree(redis->context);
         redis->context = NULL;
         goto out;
     }
-    *counted = (size_t)reply->integer;
+    *counted = 0;
+    for (size_t i = 0; i < count; i++) {
+        flags[i] = reply->element[i]->type == REDIS_REPLY_INTEGER && reply->element[i]->integer == 1;
+        *counted += flags[i];
+    }
     rc = 0;
 
 out:

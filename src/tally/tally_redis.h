@@ -28,12 +28,13 @@ void tally_redis_free(struct tally_redis *redis);
 /* Applies the entries of one partition (ascending offsets) in one atomic
  * script run: offsets at or below the stored applied offset of that
  * partition are skipped, so a redelivered batch changes nothing, and so are
- * vote ids counted before. Stores the
- * number of votes newly counted in counted. Returns 0, or -1 with errbuf
+ * vote ids counted before. Sets flags[i] to 1 for each entry counted
+ * now and 0 for each skipped, and stores their number in counted. Returns 0, or -1 with errbuf
  * filled (the connection is then dropped and reopened on the next call). */
 int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
                                 const struct tally_entry *entries, size_t count,
-                                size_t *counted, char *errbuf, size_t errlen);
+                                unsigned char *flags, size_t *counted, char *errbuf,
+                                size_t errlen);
 
 /* Returns non-zero when Redis answers PING. */
 int tally_redis_ping(struct tally_redis *redis);

@@ -3,9 +3,8 @@
 // Prints one "ok"/"FAIL" line per check and exits 1 when any check fails.
 import fs from "node:fs";
 import path from "node:path";
-import { DockerfileParser } from "dockerfile-ast";
-import { validate } from "dockerfile-utils";
 import YAML from "yaml";
+import { commonChecks, parseStages } from "./dockerfile_checks.mjs";
 
 const [dockerfilePath, repoRoot] = process.argv.slice(2);
 const text = fs.readFileSync(dockerfilePath, "utf8");
@@ -35,39 +34,10 @@ function cmakeExecutables() {
   return names;
 }
 
-const diagnostics = validate(text);
-report(diagnostics.length === 0, `Dockerfile passes the dockerfile-utils linter`,
-  diagnostics.map((d) => `line ${d.range.start.line + 1}: ${d.message}`));
-
-const dockerfile = DockerfileParser.parse(text);
-const froms = dockerfile.getFROMs();
-const stages = froms.map((f) => f.getBuildStage()).filter(Boolean);
-const bases = froms.map((f) => f.getImageName() + (f.getImageTag() ? `:${f.getImageTag()}` : ""));
-const external = bases.filter((b) => !stages.includes(b));
-report(froms.length >= 2 && external.every((b) => b === "debian:bookworm-slim"),
-  `Dockerfile is multi-stage and every external base is debian:bookworm-slim`, external.filter((b) => b !== "debian:bookworm-slim"));
-
-// A final stage is one that no other stage builds FROM or copies from.
-const copiedFrom = dockerfile.getCOPYs().map((c) => c.getFromFlag()?.getValue()).filter(Boolean);
-const finalStages = stages.filter((s) => !bases.includes(s) && !copiedFrom.includes(s));
-const instructionsByStage = new Map();
-let current = null;
-for (const instruction of dockerfile.getInstructions()) {
-  if (instruction.getKeyword() === "FROM") current = instruction.getBuildStage?.() ?? null;
-  else if (current) instructionsByStage.set(current, [...(instructionsByStage.get(current) ?? []), instruction]);
+for (const [ok, check, details] of commonChecks("Dockerfile", text, (b) => b === "debian:bookworm-slim", "debian:bookworm-slim")) {
+  report(ok, check, details);
 }
-const rootErrors = finalStages.flatMap((stage) => {
-  const users = (instructionsByStage.get(stage) ?? []).filter((i) => i.getKeyword() === "USER");
-  const last = users.at(-1)?.getArgumentsContent() ?? "";
-  return /^(?!0(:|$))(\d+)(:\d+)?$/.test(last) ? [] : [`stage ${stage} ends with USER "${last}", expected a numeric non-root UID`];
-});
-report(finalStages.length > 0 && rootErrors.length === 0, `${finalStages.length} final stages run as a numeric non-root user`, rootErrors);
-
-const aptErrors = dockerfile.getInstructions().filter((i) => i.getKeyword() === "RUN")
-  .map((i) => i.getArgumentsContent())
-  .filter((cmd) => /apt-get install/.test(cmd) && !(/--no-install-recommends/.test(cmd) && /rm -rf \/var\/lib\/apt\/lists/.test(cmd)))
-  .map((cmd) => `apt-get install without --no-install-recommends or list cleanup: ${cmd.slice(0, 80)}`);
-report(aptErrors.length === 0, `apt-get installs skip recommends and clean their lists`, aptErrors);
+const { dockerfile, finalStages } = parseStages(text);
 
 const buildLine = dockerfile.getInstructions().map((i) => i.getArgumentsContent() ?? "").find((c) => /cmake --build/.test(c)) ?? "";
 const configures = /cmake -S \. -B build -DCMAKE_BUILD_TYPE=Release/.test(buildLine);

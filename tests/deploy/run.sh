@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline validation of urna's deployment files: kustomize renders, Kubernetes
-# and CRD schemas, urna's manifest rules, Grafana dashboards and the
-# Dockerfile. Needs no cluster and no container engine. Installs its own tools
+# and CRD schemas, urna's manifest rules, Grafana dashboards, the Cloud Run
+# services and the Dockerfiles. Needs no cluster and no container engine. Installs its own tools
 # into tests/deploy/node_modules and tests/deploy/.tools on the first run.
 # Prints one line per check and ends with "N passed, M failed".
 set -uo pipefail
@@ -122,6 +122,12 @@ count_lines < <(cd "$here" && node validate_dashboards.mjs "$tools/grafana-dashb
 
 count_lines < <(cd "$here" && node check_dockerfile.mjs "$repo/deploy/docker/Dockerfile" "$repo")
 
+count_lines < <(cd "$here" && node check_web_dockerfile.mjs "$repo/deploy/docker/Dockerfile.web" "$repo/deploy/docker/nginx-web.conf" "$repo")
+check "nginx-web.conf serves the app as a non-root user ($(/usr/sbin/nginx -v 2>&1 | sed 's/^nginx version: //'))" \
+  bash "$here/check_web_nginx.sh" "$repo/deploy/docker/nginx-web.conf"
+
+count_lines < <(cd "$here" && node validate_cloudrun.mjs "$tools/knative-service.schema.json" "$repo"/deploy/cloudrun/*.yaml)
+
 # The validators must reject known-bad input, or a pass above means nothing.
 expect_failure() {
   ! "$@" > /dev/null 2>&1
@@ -131,6 +137,15 @@ check "kubernetes-validate rejects fixtures/broken.yaml" \
 check "manifest validators reject each object of fixtures/broken.yaml" \
   bash -c "out=\$(cd '$here' && node validate_manifests.mjs '$tools/strimzi-crds' broken='$here/fixtures/broken.yaml'); \
     grep -q 'containerPort must be integer' <<<\"\$out\" && grep -q 'replicationFactor' <<<\"\$out\" && grep -q 'maxReplicaCount must be integer' <<<\"\$out\""
+check "Cloud Run validator reports each defect of fixtures/broken-cloudrun.yaml" \
+  bash -c "out=\$(cd '$here' && node validate_cloudrun.mjs '$tools/knative-service.schema.json' '$here/fixtures/broken-cloudrun.yaml'); \
+    grep -q 'UNLISTED_TAG} is not in' <<<\"\$out\" && grep -q 'containerPort must be integer' <<<\"\$out\" \
+    && grep -q 'additionalProperty\":\"imagePulPolicy' <<<\"\$out\" && grep -q 'URNA_REDIS_PASSWORD is a plain value' <<<\"\$out\" \
+    && grep -q 'URNA_LOGS_API_LISTEN must be 0.0.0.0:8080' <<<\"\$out\""
+check "web Dockerfile checks report each defect of fixtures/broken-web.Dockerfile" \
+  bash -c "out=\$(cd '$here' && node check_web_dockerfile.mjs '$here/fixtures/broken-web.Dockerfile' '$repo/deploy/docker/nginx-web.conf' '$repo'); \
+    grep -q '^    node:22\$' <<<\"\$out\" && grep -q 'ends with USER \"\"' <<<\"\$out\" && grep -q 'does not run npm ci' <<<\"\$out\" \
+    && grep -q 'declares no ARG VITE_API_BASE' <<<\"\$out\" && grep -q 'but nginx serves root' <<<\"\$out\""
 check "dashboard validator rejects fixtures/broken-dashboard.json" \
   expect_failure bash -c "cd '$here' && node validate_dashboards.mjs '$tools/grafana-dashboard.schema.json' '$here/fixtures/broken-dashboard.json'"
 

@@ -69,27 +69,30 @@ static void test_redelivery(struct tally_redis *redis, redisContext *context)
                                    make_entry(2, 12, "grpc")};
     char errbuf[256];
     char *album = tally_album_field("Sara Curruchich", "Somos", 2019);
+    unsigned char flags[4] = {0};
     size_t counted = 0;
 
-    CHECK_INT(tally_redis_apply_partition(redis, "votes", batch, 3, &counted, errbuf, sizeof(errbuf)), 0, "first apply");
+    CHECK_INT(tally_redis_apply_partition(redis, "votes", batch, 3, flags, &counted, errbuf, sizeof(errbuf)), 0, "first apply");
     CHECK_INT(counted, 3, "first apply counts all");
-    CHECK_INT(tally_redis_apply_partition(redis, "votes", batch, 3, &counted, errbuf, sizeof(errbuf)), 0, "redelivery");
+    CHECK_INT(tally_redis_apply_partition(redis, "votes", batch, 3, flags, &counted, errbuf, sizeof(errbuf)), 0, "redelivery");
     CHECK_INT(counted, 0, "redelivery counts none");
-    CHECK_INT(tally_redis_apply_partition(redis, "votes", batch + 1, 2, &counted, errbuf, sizeof(errbuf)), 0, "partial redelivery");
+    CHECK_INT(tally_redis_apply_partition(redis, "votes", batch + 1, 2, flags, &counted, errbuf, sizeof(errbuf)), 0, "partial redelivery");
     CHECK_INT(counted, 0, "partial redelivery counts none");
 
     struct tally_entry next[2] = {make_entry(2, 12, "grpc"), make_entry(2, 13, "rest")};
-    CHECK_INT(tally_redis_apply_partition(redis, "votes", next, 2, &counted, errbuf, sizeof(errbuf)), 0, "overlapping batch");
+    CHECK_INT(tally_redis_apply_partition(redis, "votes", next, 2, flags, &counted, errbuf, sizeof(errbuf)), 0, "overlapping batch");
     CHECK_INT(counted, 1, "overlapping batch counts only the new offset");
+    CHECK_INT(flags[0], 0, "offset 12 flagged as skipped");
+    CHECK_INT(flags[1], 1, "offset 13 flagged as counted");
 
     struct tally_entry other[1] = {make_entry(3, 0, "grpc")};
-    CHECK_INT(tally_redis_apply_partition(redis, "votes", other, 1, &counted, errbuf, sizeof(errbuf)), 0, "other partition");
+    CHECK_INT(tally_redis_apply_partition(redis, "votes", other, 1, flags, &counted, errbuf, sizeof(errbuf)), 0, "other partition");
     CHECK_INT(counted, 1, "offsets are tracked per partition");
 
     /* A client retry that reached Kafka twice: same id, later offset. */
     struct tally_entry retried[1] = {make_entry(2, 14, "rest")};
     snprintf(retried[0].vote.id, sizeof(retried[0].vote.id), "%s", next[1].vote.id);
-    CHECK_INT(tally_redis_apply_partition(redis, "votes", retried, 1, &counted, errbuf, sizeof(errbuf)), 0, "retried id");
+    CHECK_INT(tally_redis_apply_partition(redis, "votes", retried, 1, flags, &counted, errbuf, sizeof(errbuf)), 0, "retried id");
     CHECK_INT(counted, 0, "an id already counted is not counted again");
     CHECK_INT(hget(context, "test:applied_offsets", "votes:2"), 14, "the skipped offset is still applied");
 

@@ -26,6 +26,7 @@ struct front {
     long idempotency_limit;
     char vote_path[32];
     struct metric_counter *requests[FRONT_STATUS_COUNT];
+    struct metric_counter *acknowledged;
     struct metric_histogram *front_seconds;
     struct metric_histogram *hop_seconds;
 };
@@ -52,6 +53,10 @@ static void register_metrics(struct front *front)
         front->requests[i] = metrics_counter("urna_http_requests_total",
                                              "HTTP requests answered, by status", strdup(labels));
     }
+    snprintf(labels, sizeof(labels), "route=\"%s\"", route);
+    front->acknowledged = metrics_counter("urna_votes_acknowledged_total",
+                                          "Votes confirmed by Kafka and answered 202 for the first time",
+                                          strdup(labels));
     snprintf(labels, sizeof(labels), "service=\"%s\",route=\"%s\",hop=\"front\"", service, route);
     front->front_seconds = metrics_histogram("urna_request_duration_seconds",
                                              "Time to answer a vote, by hop", strdup(labels));
@@ -222,6 +227,7 @@ static void handle_vote(struct front *front, const struct http_request *req,
         idempotency_mark_delivered(front->idempotency, claim.key, claim.hash, vote.id);
     log_debug("vote %s delivered to partition %d offset %lld", vote.id, (int)result.partition,
               (long long)result.offset);
+    metric_inc(front->acknowledged);
     respond_accepted(res, &vote);
 }
 

@@ -9,7 +9,7 @@
 
 #define METRICS_MAX 96
 
-enum metric_kind { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM };
+enum metric_kind { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM, KIND_GAUGE_FAMILY };
 
 struct metric_entry {
     enum metric_kind kind;
@@ -19,6 +19,7 @@ struct metric_entry {
     struct metric_counter counter;
     struct metric_histogram histogram;
     metric_gauge_fn gauge;
+    metric_family_fn family;
     void *gauge_ctx;
 };
 
@@ -68,6 +69,14 @@ void metrics_gauge(const char *name, const char *help, const char *labels, metri
     struct metric_entry *entry = add_entry(KIND_GAUGE, name, help, labels);
 
     entry->gauge = fn;
+    entry->gauge_ctx = ctx;
+}
+
+void metrics_gauge_family(const char *name, const char *help, metric_family_fn fn, void *ctx)
+{
+    struct metric_entry *entry = add_entry(KIND_GAUGE_FAMILY, name, help, NULL);
+
+    entry->family = fn;
     entry->gauge_ctx = ctx;
 }
 
@@ -157,7 +166,27 @@ static void render_histogram(struct text *text, const struct metric_entry *entry
 
 static const char *kind_name(enum metric_kind kind)
 {
-    return kind == KIND_COUNTER ? "counter" : kind == KIND_GAUGE ? "gauge" : "histogram";
+    switch (kind) {
+    case KIND_COUNTER:
+        return "counter";
+    case KIND_HISTOGRAM:
+        return "histogram";
+    default:
+        return "gauge";
+    }
+}
+
+/* The output of one family being rendered. */
+struct family_output {
+    struct text *text;
+    const char *name;
+};
+
+static void emit_sample(void *out, const char *labels, double value)
+{
+    struct family_output *family = out;
+
+    text_printf(family->text, "%s{%s} %g\n", family->name, labels, value);
 }
 
 char *metrics_render(void)
@@ -186,6 +215,10 @@ char *metrics_render(void)
         else if (entry->kind == KIND_GAUGE)
             text_printf(&text, "%s{%s} %g\n", entry->name, labels,
                         entry->gauge(entry->gauge_ctx));
+        else if (entry->kind == KIND_GAUGE_FAMILY) {
+            struct family_output out = {&text, entry->name};
+            entry->family(entry->gauge_ctx, emit_sample, &out);
+        }
         else
             render_histogram(&text, entry);
     }

@@ -29,6 +29,16 @@ struct metric_histogram *metrics_histogram(const char *name, const char *help,
 void metrics_gauge(const char *name, const char *help, const char *labels, metric_gauge_fn fn,
                    void *ctx);
 
+/* Emits one sample of a family: labels such as partition="3", and its value. */
+typedef void (*metric_emit_fn)(void *out, const char *labels, double value);
+
+/* Writes the samples of a family whose label values are known only at scrape
+ * time, such as one per assigned Kafka partition. Runs on the HTTP thread. */
+typedef void (*metric_family_fn)(void *ctx, metric_emit_fn emit, void *out);
+
+/* Registers a gauge family rendered by fn at every scrape. */
+void metrics_gauge_family(const char *name, const char *help, metric_family_fn fn, void *ctx);
+
 static inline void metric_inc(struct metric_counter *counter)
 {
     atomic_fetch_add_explicit(&counter->value, 1, memory_order_relaxed);

@@ -299,6 +299,30 @@ static void process_batch(struct tally *tally)
         rd_kafka_message_destroy(tally->messages[i]);
 }
 
+/* Emits, per assigned partition, the messages not yet consumed: the
+ * partition's high watermark (as last fetched) minus the consumer's position. */
+static void report_lag(void *ctx, metric_emit_fn emit, void *out)
+{
+    struct tally *tally = ctx;
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    char labels[64];
+
+    if (tally->consumer == NULL || rd_kafka_assignment(tally->consumer, &assigned) != 0)
+        return;
+    rd_kafka_position(tally->consumer, assigned);
+    for (int i = 0; i < assigned->cnt; i++) {
+        const rd_kafka_topic_partition_t *part = &assigned->elems[i];
+        int64_t low, high;
+
+        if (rd_kafka_get_watermark_offsets(tally->consumer, part->topic, part->partition, &low,
+                                           &high) != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0)
+            continue;
+        snprintf(labels, sizeof(labels), "partition=\"%d\"", (int)part->partition);
+        emit(out, labels, (double)(part->offset >= 0 ? high - part->offset : high - low));
+    }
+    rd_kafka_topic_partition_list_destroy(assigned);
+}
+
 static int tally_ready(void *ctx)
 {
     struct tally *tally = ctx;
@@ -322,6 +346,8 @@ static void register_metrics(struct tally *tally)
                                              "Time to write one batch, by store", "store=\"mongodb\"");
     tally->freshness = metrics_histogram("urna_tally_freshness_seconds",
                                          "Time from a vote's receipt to its count in Redis", NULL);
+    metrics_gauge_family("urna_tally_consumer_lag",
+                         "Messages of each assigned partition not yet consumed", report_lag, tally);
 }
 
 static int connect_stores(struct tally *tally, char *errbuf, size_t errlen)
@@ -370,13 +396,14 @@ int tally_run(const struct tally_config *config)
     code = 0;
 
 out:
+    /* The metrics endpoint reads the consumer, so it stops first. */
+    http_server_stop(ops);
     if (tally.queue != NULL)
         rd_kafka_queue_destroy(tally.queue);
     if (tally.consumer != NULL) {
         rd_kafka_consumer_close(tally.consumer);
         rd_kafka_destroy(tally.consumer);
     }
-    http_server_stop(ops);
     tally_redis_free(tally.redis);
     tally_mongo_free(tally.mongo);
     free(tally.entries);

@@ -67,7 +67,10 @@ def fault_table():
 @pytest.fixture(scope="module")
 def clean_round(stack):
     stack.script("reset")
-    return {"acked": set()}
+    yield {"acked": set()}
+    # Leaves an empty round: FerretDB scans the whole collection for sorted
+    # queries, so 59,500 logs would slow the tests that follow.
+    stack.script("reset")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

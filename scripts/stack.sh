@@ -98,6 +98,8 @@ http {
   uwsgi_temp_path $run_dir/nginx/uwsgi;
   scgi_temp_path $run_dir/nginx/scgi;
   include /etc/nginx/mime.types;
+  # Larger than a front's 16 KiB limit, so the front's own 413 is the usual
+  # answer; bodies past this never reach the fronts.
   client_max_body_size 64k;
   client_header_timeout ${URNA_INGRESS_TIMEOUT_S:-10}s;
   client_body_timeout ${URNA_INGRESS_TIMEOUT_S:-10}s;
@@ -124,6 +126,7 @@ http {
 
     error_page 429 = @rate_limited;
     error_page 494 = @header_too_large;
+    error_page 413 = @body_too_large;
 
     location /grpc/ {
       limit_req zone=votes burst=${URNA_INGRESS_BURST:-40} nodelay;
@@ -143,6 +146,10 @@ http {
       default_type application/json;
       add_header Retry-After 1 always;
       return 429 '{"error":"rate_limited","message":"demasiados votos desde esta dirección; espere un momento y vuelva a intentar"}';
+    }
+    location @body_too_large {
+      default_type application/json;
+      return 413 '{"error":"body_too_large","message":"el cuerpo supera el máximo de 16384 bytes; un voto ocupa menos de 1 KiB"}';
     }
     location @header_too_large {
       default_type application/json;

@@ -131,6 +131,16 @@ int config_secret(const char *name, int required, char *out, size_t outlen,
     return 0;
 }
 
+int config_check_mongo_uri(const char *uri, char *errbuf, size_t errlen)
+{
+    if (config_is_production() && strchr(uri, '@') == NULL) {
+        snprintf(errbuf, errlen, "URNA_MONGO_URI must carry a user (mongodb://user:password@host) "
+                                 "when URNA_ENV=production");
+        return -1;
+    }
+    return 0;
+}
+
 int config_is_production(void)
 {
     const char *env = getenv("URNA_ENV");

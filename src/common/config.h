@@ -23,6 +23,10 @@ int config_host_port(const char *name, const char *def, char *host,
 int config_secret(const char *name, int required, char *out, size_t outlen,
                   char *errbuf, size_t errlen);
 
+/* Rejects a MongoDB URI without a user (mongodb://user:password@host) when
+ * URNA_ENV=production. */
+int config_check_mongo_uri(const char *uri, char *errbuf, size_t errlen);
+
 /* Returns non-zero when URNA_ENV is "production". */
 int config_is_production(void);
 

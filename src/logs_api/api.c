@@ -20,6 +20,7 @@ int logs_api_config_from_env(struct logs_api_config *config, char *errbuf, size_
         config_string("URNA_MONGO_URI", "mongodb://127.0.0.1:27017", &config->mongo_uri, errbuf,
                       errlen) ||
         config_string("URNA_MONGO_DB", "urna", &config->mongo_db, errbuf, errlen) ||
+        config_check_mongo_uri(config->mongo_uri, errbuf, errlen) ||
         config_string("URNA_CORS_ORIGIN", "http://127.0.0.1:8088", &config->cors_origin, errbuf,
                       errlen) ||
         config_long("URNA_SSE_MAX_CLIENTS", 200, 1, 10000, &config->sse_max_clients, errbuf,

@@ -53,13 +53,9 @@ int tally_config_from_env(struct tally_config *config, char *errbuf, size_t errl
                     errbuf, errlen) ||
         config_string("URNA_MONGO_URI", "mongodb://127.0.0.1:27017", &config->mongo_uri, errbuf,
                       errlen) ||
-        config_string("URNA_MONGO_DB", "urna", &config->mongo_db, errbuf, errlen))
+        config_string("URNA_MONGO_DB", "urna", &config->mongo_db, errbuf, errlen) ||
+        config_check_mongo_uri(config->mongo_uri, errbuf, errlen))
         return -1;
-    if (config_is_production() && strchr(config->mongo_uri, '@') == NULL) {
-        snprintf(errbuf, errlen, "URNA_MONGO_URI must carry a user (mongodb://user:password@host) "
-                                 "when URNA_ENV=production");
-        return -1;
-    }
     return 0;
 }
 

@@ -76,6 +76,49 @@ def test_body_over_16_kib(stack, path):
 
 
 @pytest.mark.parametrize("path", ROUTES)
+def test_body_of_10_mib(stack, path):
+    status, _, data = post(path, b'{"name":"' + b"x" * (10 * 1024 * 1024) + b'"}')
+    assert status == 413
+    assert json.loads(data)["error"] == "body_too_large"
+
+
+def test_body_of_10_mib_straight_to_front(stack):
+    connection = http.client.HTTPConnection("127.0.0.1", stack.ports["rest-front"], timeout=30)
+    connection.request("POST", "/rest/vote", body=b"x" * (10 * 1024 * 1024),
+                       headers={"Content-Type": "application/json"})
+    answer = connection.getresponse()
+    assert answer.status == 413
+    assert json.loads(answer.read())["error"] == "body_too_large"
+    connection.close()
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_deeply_nested_json(stack, path):
+    depth = 5000
+    status, _, data = post(path, b'{"name":' + b"[" * depth + b"]" * depth + b"}")
+    assert status == 400
+    assert json.loads(data)["error"] == "malformed_json"
+
+
+@pytest.mark.parametrize("field", ["name", "album", "year", "rank"])
+def test_invalid_utf8_in_each_field(stack, field):
+    vote = {key: value.encode() for key, value in VALID.items()}
+    vote[field] = b"\xc3\x28" + vote[field]
+    body = b"{" + b",".join(b'"%s":"%s"' % (key.encode(), value) for key, value in vote.items()) + b"}"
+    status, _, data = post("/grpc/vote", body)
+    assert status == 422
+    assert json.loads(data)["error"] == "invalid_utf8"
+
+
+def test_combining_accent_matches_catalog(stack):
+    """An album typed with a combining accent is stored in the catalog's NFC form."""
+    body = json.dumps({"name": "Malacates Tre\u0301bol Shop", "album": "Paquetecuetes",
+                       "year": 1999, "rank": 5}).encode()
+    status, _, data = post("/rest/vote", body)
+    assert status == 202, data
+
+
+@pytest.mark.parametrize("path", ROUTES)
 def test_not_json_content_type(stack, path):
     status, _, data = post(path, with_field(), headers={"Content-Type": "text/plain"})
     assert status == 415

@@ -64,6 +64,13 @@ def test_bad_setting_names_the_variable():
 
 
 def test_production_requires_store_secrets():
-    result = run_service("urna-tally", URNA_ENV="production")
-    assert result.returncode == 1
-    assert "URNA_REDIS_PASSWORD" in result.stderr
+    for binary in ["urna-tally", "urna-logs-api", "urna-rest-front"]:
+        result = run_service(binary, URNA_ENV="production")
+        assert result.returncode == 1, binary
+        assert "URNA_REDIS_PASSWORD" in result.stderr, binary
+
+    for binary in ["urna-tally", "urna-logs-api"]:
+        result = run_service(binary, URNA_ENV="production", URNA_REDIS_PASSWORD="example-only",
+                             URNA_MONGO_URI="mongodb://127.0.0.1:1")
+        assert result.returncode == 1, binary
+        assert "URNA_MONGO_URI" in result.stderr, binary

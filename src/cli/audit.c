@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "config.h"
+#include "results.h"
 
 #include <mongoc/mongoc.h>
 #include <stdio.h>
@@ -139,10 +140,10 @@ static long long logged_votes(const struct logged_album *groups, long count, con
     return votes;
 }
 
-static int counted_album(const struct results *results, const struct logged_album *group)
+static int counted_album(const struct results_snapshot *results, const struct logged_album *group)
 {
     for (size_t i = 0; i < results->album_count; i++) {
-        const struct album_tally *album = &results->albums[i];
+        const struct results_album *album = &results->albums[i];
 
         if (strcmp(album->band, group->band) == 0 && strcmp(album->album, group->album) == 0 &&
             album->year == group->year)
@@ -152,7 +153,7 @@ static int counted_album(const struct results *results, const struct logged_albu
 }
 
 /* Prints every difference; returns how many there are. */
-static int compare(const struct results *results, const struct logged_album *groups, long count)
+static int compare(const struct results_snapshot *results, const struct logged_album *groups, long count)
 {
     long long logged_total = 0;
     int differences = 0;
@@ -164,7 +165,7 @@ static int compare(const struct results *results, const struct logged_album *gro
         differences++;
     }
     for (size_t i = 0; i < results->band_count; i++) {
-        const struct band_tally *band = &results->bands[i];
+        const struct results_band *band = &results->bands[i];
         long long logged = logged_votes(groups, count, band->band, NULL, 0);
 
         if (logged != band->votes) {
@@ -173,7 +174,7 @@ static int compare(const struct results *results, const struct logged_album *gro
         }
     }
     for (size_t i = 0; i < results->album_count; i++) {
-        const struct album_tally *album = &results->albums[i];
+        const struct results_album *album = &results->albums[i];
         long long logged = logged_votes(groups, count, album->band, album->album, album->year);
 
         if (logged != album->votes) {
@@ -195,7 +196,7 @@ static int compare(const struct results *results, const struct logged_album *gro
 int cli_audit(int argc, char **argv)
 {
     struct logged_album *groups = NULL;
-    struct results results;
+    struct results_snapshot results;
     char errbuf[1024];
     long count;
     int differences;
@@ -205,14 +206,15 @@ int cli_audit(int argc, char **argv)
         fprintf(stderr, "usage: urna audit\n");
         return 2;
     }
-    if (results_load(&results, errbuf, sizeof(errbuf)) != 0) {
+    if (cli_read_results(&results, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "urna audit: %s\n", errbuf);
+        results_snapshot_free(&results);
         return 1;
     }
     count = load_logged(&groups, errbuf, sizeof(errbuf));
     if (count < 0) {
         fprintf(stderr, "urna audit: %s\n", errbuf);
-        results_free(&results);
+        results_snapshot_free(&results);
         free(groups);
         return 1;
     }
@@ -227,6 +229,6 @@ int cli_audit(int argc, char **argv)
         free(groups[i].album);
     }
     free(groups);
-    results_free(&results);
+    results_snapshot_free(&results);
     return differences == 0 ? 0 : 1;
 }

@@ -2,6 +2,7 @@
  * flight, retries what the service could not confirm, and reports. */
 #include "cli.h"
 
+#include "results.h"
 #include "vote_id.h"
 
 #include <curl/curl.h>
@@ -349,15 +350,16 @@ static int write_stats(const struct send_run *run, long acknowledged, double ela
 /* Reads the current number of votes counted in Redis and logged in MongoDB. */
 static int read_totals(long long *counted, long long *logged)
 {
-    struct results results;
+    struct results_snapshot results;
     char errbuf[1024];
 
-    if (results_load(&results, errbuf, sizeof(errbuf)) != 0) {
+    if (cli_read_results(&results, errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "urna send: %s\n", errbuf);
+        results_snapshot_free(&results);
         return -1;
     }
     *counted = results.total;
-    results_free(&results);
+    results_snapshot_free(&results);
     *logged = audit_count_logs(errbuf, sizeof(errbuf));
     if (*logged < 0) {
         fprintf(stderr, "urna send: %s\n", errbuf);

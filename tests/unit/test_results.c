@@ -1,6 +1,6 @@
 /* Tests of the tally reader behind GET /api/results against a throwaway
  * redis-server: counters, album averages, rates and the JSON shape. */
-#include "../../src/logs_api/results.h"
+#include "../../src/common/results.h"
 #include "check.h"
 
 #include <hiredis/hiredis.h>

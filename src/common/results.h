@@ -1,6 +1,6 @@
-/* The tally as Redis holds it (docs/data-model.md), read through a small pool
- * of connections that the connection threads share, and rendered in the JSON
- * shape of `urna results --json` plus per-route rates. Readers never write. */
+/* The tally as stored in Redis (docs/data-model.md), read through a small
+ * pool of connections that threads share, and rendered as JSON. The logs API
+ * and the urna tool both read it here; readers never write. */
 #ifndef URNA_RESULTS_H
 #define URNA_RESULTS_H
 
@@ -25,6 +25,7 @@ struct results_album {
 struct results_band {
     char *band;
     long long votes;
+    double rank_sum;
 };
 
 /* One reading of every counter. Bands and albums are sorted by votes, most

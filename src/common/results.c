@@ -147,6 +147,7 @@ int results_store_ping(struct results_store *store)
 enum {
     REPLY_TOTAL,
     REPLY_BY_BAND,
+    REPLY_RANK_BY_BAND,
     REPLY_BY_ALBUM,
     REPLY_RANK_BY_ALBUM,
     REPLY_BY_ROUTE,
@@ -177,6 +178,7 @@ static int read_replies(redisContext *context, const char *prefix, int64_t now_s
 
     queued |= redisAppendCommand(context, "GET %stotal", prefix);
     queued |= redisAppendCommand(context, "HGETALL %sby_band", prefix);
+    queued |= redisAppendCommand(context, "HGETALL %srank_sum:by_band", prefix);
     queued |= redisAppendCommand(context, "HGETALL %sby_album", prefix);
     queued |= redisAppendCommand(context, "HGETALL %srank_sum:by_album", prefix);
     queued |= redisAppendCommand(context, "HGETALL %sby_route", prefix);
@@ -224,18 +226,22 @@ static const char *hash_lookup(const redisReply *hash, const char *field)
     return NULL;
 }
 
-static int fill_bands(struct results_snapshot *snapshot, const redisReply *votes)
+static int fill_bands(struct results_snapshot *snapshot, const redisReply *votes,
+                      const redisReply *ranks)
 {
     snapshot->bands = calloc(votes->elements / 2 + 1, sizeof(*snapshot->bands));
     if (snapshot->bands == NULL)
         return -1;
     for (size_t i = 0; i + 1 < votes->elements; i += 2) {
         struct results_band *band = &snapshot->bands[snapshot->band_count];
+        const char *rank_sum;
 
         band->band = strdup(votes->element[i]->str);
         if (band->band == NULL)
             return -1;
         band->votes = strtoll(votes->element[i + 1]->str, NULL, 10);
+        rank_sum = hash_lookup(ranks, band->band);
+        band->rank_sum = rank_sum != NULL ? strtod(rank_sum, NULL) : 0;
         snapshot->band_count++;
     }
     return 0;
@@ -310,7 +316,8 @@ static int fill_snapshot(struct results_snapshot *snapshot, redisReply *replies[
 {
     const redisReply *total = replies[REPLY_TOTAL];
 
-    if (!is_hash(replies[REPLY_BY_BAND]) || !is_hash(replies[REPLY_BY_ALBUM]) ||
+    if (!is_hash(replies[REPLY_BY_BAND]) || !is_hash(replies[REPLY_RANK_BY_BAND]) ||
+        !is_hash(replies[REPLY_BY_ALBUM]) ||
         !is_hash(replies[REPLY_RANK_BY_ALBUM]) || !is_hash(replies[REPLY_BY_ROUTE]) ||
         (total->type != REDIS_REPLY_STRING && total->type != REDIS_REPLY_NIL)) {
         snprintf(errbuf, errlen, "a tally key in Redis has an unexpected type; see docs/data-model.md");
@@ -325,7 +332,7 @@ static int fill_snapshot(struct results_snapshot *snapshot, redisReply *replies[
                                 ? window_rate(replies[REPLY_RATE_FIRST + r])
                                 : 0;
     }
-    if (fill_bands(snapshot, replies[REPLY_BY_BAND]) != 0 ||
+    if (fill_bands(snapshot, replies[REPLY_BY_BAND], replies[REPLY_RANK_BY_BAND]) != 0 ||
         fill_albums(snapshot, replies[REPLY_BY_ALBUM], replies[REPLY_RANK_BY_ALBUM]) != 0) {
         snprintf(errbuf, errlen, "out of memory while reading the tally");
         return -1;

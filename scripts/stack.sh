@@ -294,8 +294,9 @@ up() {
   wait_for "FerretDB on 127.0.0.1:$mongo_port" 30 mongo_ready
   ensure_topic
 
+  # restart (not start), so a stack left running picks up a new build.
   # shellcheck disable=SC2046
-  supervisorctl_cmd start $(services) >/dev/null
+  supervisorctl_cmd restart $(services) >/dev/null
   wait_for "grpc front" 20 http_ok "http://127.0.0.1:$grpc_front_port/healthz"
   wait_for "rest front" 20 http_ok "http://127.0.0.1:$rest_front_port/healthz"
   wait_for "tally" 30 http_ok "http://127.0.0.1:$tally_port/readyz"

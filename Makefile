@@ -9,7 +9,7 @@ URNA := $(BUILD_DIR)/bin/urna
 PYTHON := /usr/bin/python3
 
 .PHONY: help install build build-c build-asan web demo down status reset test test-unit \
-	test-web test-deploy test-e2e test-fuzz test-sanitized test-load fuzz bench locust clean
+	test-web test-deploy test-e2e test-fuzz test-sanitized test-valgrind test-load fuzz bench locust clean
 
 help:
 	@echo "make demo   install, build, start the local stack and send data/votes.json"
@@ -60,7 +60,8 @@ reset:
 	@scripts/stack.sh reset
 
 test: install build build-asan
-	@$(MAKE) --no-print-directory test-unit test-fuzz test-web test-deploy test-sanitized test-e2e test-load
+	@$(MAKE) --no-print-directory test-unit test-fuzz test-web test-deploy test-sanitized \
+	  test-valgrind test-e2e test-load
 
 test-unit:
 	@echo "== unit tests (RelWithDebInfo)"
@@ -70,7 +71,7 @@ test-unit:
 	@echo "== unit tests under valgrind (memcheck)"
 	@for t in $(BUILD_DIR)/bin/test_*; do \
 	  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    --suppressions=tests/valgrind.supp $$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; \
+	    --suppressions=tests/valgrind/urna.supp $$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; \
 	done; echo "valgrind: every unit test clean"
 
 # A bounded fuzzing smoke (20 s per target); `make fuzz` runs 10 minutes each.
@@ -85,6 +86,11 @@ fuzz:
 test-sanitized:
 	@echo "== services under AddressSanitizer + UBSan + LeakSanitizer"
 	@tests/sanitized/run.sh 2000
+
+# The services under valgrind as a whole stack; any error or definite leak fails.
+test-valgrind:
+	@echo "== services under valgrind (memcheck)"
+	@tests/valgrind/run.sh 200
 
 test-web:
 	@echo "== web app unit tests (vitest)"

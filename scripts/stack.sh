@@ -16,7 +16,9 @@ offset=${URNA_PORT_OFFSET:-0}
 partitions=${URNA_KAFKA_PARTITIONS:-6}
 tally_instances=${URNA_TALLY_INSTANCES:-1}
 topic=${URNA_KAFKA_TOPIC:-votes}
-# URNA_BIN_DIR selects another build, e.g. build-asan/bin for sanitizer runs.
+# URNA_BIN_DIR selects another build, e.g. build-asan/bin for sanitizer runs;
+# URNA_SERVICE_WRAPPER prefixes urna's own services (e.g. "valgrind ... ").
+wrapper=${URNA_SERVICE_WRAPPER:+$URNA_SERVICE_WRAPPER }
 bin=$(realpath -m "${URNA_BIN_DIR:-$root/build/bin}")
 tools="$root/.tools"
 
@@ -223,15 +225,15 @@ CONF
     program kafka "java -Xms256m -Xmx768m -Dlog4j2.configurationFile=$run_dir/kafka/log4j2.yaml -cp \"$tools/kafka/libs/*\" kafka.Kafka $run_dir/kafka/server.properties" "stopwaitsecs=60"
     program redis "redis-server --port $redis_port --bind 127.0.0.1 --dir $run_dir/data/redis --appendonly yes --appendfsync always --save \"\" --protected-mode yes"
     program ferretdb "$tools/bin/urna-ferretdb -listen 127.0.0.1:$mongo_port -data $run_dir/data/ferretdb"
-    program grpc-producer "$bin/urna-grpc-producer" "environment=$env"
-    program rest-producer "$bin/urna-rest-producer" "environment=$env"
-    program grpc-front "$bin/urna-grpc-front" "environment=$env"
-    program rest-front "$bin/urna-rest-front" "environment=$env"
+    program grpc-producer "$wrapper$bin/urna-grpc-producer" "environment=$env"
+    program rest-producer "$wrapper$bin/urna-rest-producer" "environment=$env"
+    program grpc-front "$wrapper$bin/urna-grpc-front" "environment=$env"
+    program rest-front "$wrapper$bin/urna-rest-front" "environment=$env"
     for i in $(seq 0 $(( tally_instances - 1 ))); do
-      program "tally-$i" "$bin/urna-tally" "environment=$env,URNA_TALLY_LISTEN=\"127.0.0.1:$(( tally_port + i ))\""
+      program "tally-$i" "$wrapper$bin/urna-tally" "environment=$env,URNA_TALLY_LISTEN=\"127.0.0.1:$(( tally_port + i ))\""
     done
     if [ -x "$bin/urna-logs-api" ]; then
-      program logs-api "$bin/urna-logs-api" "environment=$env"
+      program logs-api "$wrapper$bin/urna-logs-api" "environment=$env"
     fi
     program nginx "nginx -c $run_dir/nginx/nginx.conf"
   } > "$run_dir/supervisord.conf"
@@ -297,9 +299,9 @@ up() {
   # restart (not start), so a stack left running picks up a new build.
   # shellcheck disable=SC2046
   supervisorctl_cmd restart $(services) >/dev/null
-  wait_for "grpc front" 20 http_ok "http://127.0.0.1:$grpc_front_port/healthz"
-  wait_for "rest front" 20 http_ok "http://127.0.0.1:$rest_front_port/healthz"
-  wait_for "tally" 30 http_ok "http://127.0.0.1:$tally_port/readyz"
+  wait_for "grpc front" 60 http_ok "http://127.0.0.1:$grpc_front_port/healthz"
+  wait_for "rest front" 60 http_ok "http://127.0.0.1:$rest_front_port/healthz"
+  wait_for "tally" 60 http_ok "http://127.0.0.1:$tally_port/readyz"
   wait_for "ingress" 20 curl -sS -o /dev/null --max-time 1 "http://127.0.0.1:$ingress_port/grpc/vote"
   log "up: ingress http://127.0.0.1:$ingress_port, logs in $run_dir/logs/"
 }

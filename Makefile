@@ -102,7 +102,10 @@ test-deploy:
 
 test-e2e:
 	@echo "== end-to-end tests on a test stack (ports +1000, .run-test/)"
-	@$(PYTHON) -m pytest -q tests/e2e
+	@rm -f build/fault-table.txt
+	@$(PYTHON) -m pytest -q tests/e2e; status=$$?; \
+	  if [ -f build/fault-table.txt ]; then echo "== fault injection"; cat build/fault-table.txt; fi; \
+	  exit $$status
 
 # Bounded smokes of the benchmark and of Locust: they check that every
 # acknowledged vote was counted and that the outputs exist, never a timing.

@@ -101,6 +101,7 @@ static long load_logged(struct logged_album **groups, char *errbuf, size_t errle
     const bson_t *doc;
     bson_error_t error;
     size_t count = 0, cap = 64;
+    long result = -1;
 
     *groups = calloc(cap, sizeof(**groups));
     if (client == NULL) {
@@ -110,21 +111,36 @@ static long load_logged(struct logged_album **groups, char *errbuf, size_t errle
     votes = mongoc_client_get_collection(client, database, "votes");
     cursor = mongoc_collection_aggregate(votes, MONGOC_QUERY_NONE, pipeline, NULL, NULL);
     while (mongoc_cursor_next(cursor, &doc)) {
-        if (count == cap)
-            *groups = realloc(*groups, (cap *= 2) * sizeof(**groups));
+        if (count == cap) {
+            struct logged_album *grown = realloc(*groups, cap * 2 * sizeof(**groups));
+
+            if (grown == NULL)
+                break; /* the audit then reports the missing groups as differences */
+            *groups = grown;
+            cap *= 2;
+        }
         memset(&(*groups)[count], 0, sizeof(**groups));
-        if (read_group(doc, &(*groups)[count]) == 0)
+        if (read_group(doc, &(*groups)[count]) == 0) {
             count++;
+        } else {
+            free((*groups)[count].band);
+            free((*groups)[count].album);
+        }
     }
     if (mongoc_cursor_error(cursor, &error)) {
         snprintf(errbuf, errlen, "aggregating MongoDB logs failed: %.300s", error.message);
-        count = (size_t)-1;
+        for (size_t i = 0; i < count; i++) {
+            free((*groups)[i].band);
+            free((*groups)[i].album);
+        }
+    } else {
+        result = (long)count;
     }
     mongoc_cursor_destroy(cursor);
     mongoc_collection_destroy(votes);
     mongoc_client_destroy(client);
     bson_destroy(pipeline);
-    return (long)count;
+    return result;
 }
 
 static long long logged_votes(const struct logged_album *groups, long count, const char *band,

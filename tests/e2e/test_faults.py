@@ -54,14 +54,17 @@ def wait_settled(stack, expected, timeout=120):
 def fault_table():
     rows = []
     yield rows
-    header = (f"{'scenario':<15}{'sent':>7}{'acked':>7}{'503s':>7}{'retries':>9}{'lost':>6}"
-              f"{'dup':>5}{'seconds':>9}")
-    print("\n" + header)
+    lines = [f"{'scenario':<15}{'sent':>7}{'acked':>7}{'503s':>7}{'retries':>9}{'lost':>6}"
+             f"{'dup':>5}{'seconds':>9}"]
     for row in rows:
-        print(f"{row['scenario']:<15}{row['sent']:>7}{row['acknowledged']:>7}{row['status_503']:>7}"
-              f"{row['retries']:>9}{row['lost']:>6}{row['duplicated']:>5}{row['seconds']:>9.1f}")
+        lines.append(f"{row['scenario']:<15}{row['sent']:>7}{row['acknowledged']:>7}"
+                     f"{row['status_503']:>7}{row['retries']:>9}{row['lost']:>6}"
+                     f"{row['duplicated']:>5}{row['seconds']:>9.1f}")
+    print("\n" + "\n".join(lines))
+    # pytest captures the print; `make test-e2e` shows the text file afterwards.
     (ROOT / "build").mkdir(exist_ok=True)
     (ROOT / "build" / "fault-table.json").write_text(json.dumps(rows, indent=2))
+    (ROOT / "build" / "fault-table.txt").write_text("\n".join(lines) + "\n")
 
 
 @pytest.fixture(scope="module")

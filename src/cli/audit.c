@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "config.h"
+#include "mongo_uri.h"
 #include "results.h"
 
 #include <mongoc/mongoc.h>
@@ -22,18 +23,14 @@ static mongoc_client_t *connect_mongo(const char **database, char *errbuf, size_
 {
     const char *uri_text;
     mongoc_client_t *client;
-    bson_error_t error;
     mongoc_uri_t *uri;
 
     if (config_string("URNA_MONGO_URI", "mongodb://127.0.0.1:27017", &uri_text, errbuf, errlen) ||
         config_string("URNA_MONGO_DB", "urna", database, errbuf, errlen))
         return NULL;
-    uri = mongoc_uri_new_with_error(uri_text, &error);
-    if (uri == NULL) {
-        snprintf(errbuf, errlen, "URNA_MONGO_URI is invalid: %s", error.message);
+    uri = mongo_uri_open(uri_text, "urna-cli", errbuf, errlen);
+    if (uri == NULL)
         return NULL;
-    }
-    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 3000);
     client = mongoc_client_new_from_uri(uri);
     mongoc_uri_destroy(uri);
     if (client == NULL)

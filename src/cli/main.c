@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "log.h"
+#include "mongo_uri.h"
 
 #include <curl/curl.h>
 #include <mongoc/mongoc.h>
@@ -36,15 +37,6 @@ int cli_english(void)
     return lang != NULL && strncmp(lang, "en", 2) == 0;
 }
 
-/* Keeps libmongoc's warnings (FerretDB lacks endSessions) off the output. */
-static void on_mongoc_log(mongoc_log_level_t level, const char *domain, const char *message,
-                          void *data)
-{
-    (void)data;
-    if (level <= MONGOC_LOG_LEVEL_ERROR)
-        fprintf(stderr, "urna: mongoc %s: %s\n", domain, message);
-}
-
 int main(int argc, char **argv)
 {
     int code;
@@ -57,7 +49,8 @@ int main(int argc, char **argv)
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     mongoc_init();
-    mongoc_log_set_handler(on_mongoc_log, NULL);
+    /* Errors only: FerretDB lacks endSessions, which mongoc reports as a warning. */
+    mongo_log_install(MONGOC_LOG_LEVEL_ERROR);
     if (strcmp(argv[1], "send") == 0) {
         code = cli_send(argc - 1, argv + 1);
     } else if (strcmp(argv[1], "results") == 0) {

@@ -1,6 +1,7 @@
 #include "logs_mongo.h"
 
 #include "log.h"
+#include "mongo_uri.h"
 
 #include <mongoc/mongoc.h>
 #include <stdio.h>
@@ -12,15 +13,6 @@ struct logs_mongo {
     mongoc_client_pool_t *pool;
     char database[64];
 };
-
-/* Keeps libmongoc's own messages out of stderr unless they are warnings. */
-static void on_mongoc_log(mongoc_log_level_t level, const char *domain, const char *message,
-                          void *data)
-{
-    (void)data;
-    if (level <= MONGOC_LOG_LEVEL_WARNING)
-        log_warn("mongoc %s: %s", domain, message);
-}
 
 /* Creates the indexes behind the page order (received_at, _id) and the
  * stream's scan by counted_at. The tally creates {received_at: -1} only, and
@@ -49,24 +41,20 @@ struct logs_mongo *logs_mongo_connect(const char *uri_text, const char *database
                                       size_t errlen)
 {
     struct logs_mongo *mongo = calloc(1, sizeof(*mongo));
-    bson_error_t error;
     mongoc_uri_t *uri;
 
     if (mongo == NULL) {
         snprintf(errbuf, errlen, "out of memory for the MongoDB pool");
         return NULL;
     }
-    mongoc_log_set_handler(on_mongoc_log, NULL);
+    mongo_log_install(MONGOC_LOG_LEVEL_WARNING);
 
-    uri = mongoc_uri_new_with_error(uri_text, &error);
+    uri = mongo_uri_open(uri_text, "urna-logs-api", errbuf, errlen);
     if (uri == NULL) {
-        snprintf(errbuf, errlen, "URNA_MONGO_URI is invalid: %s", error.message);
         free(mongo);
         return NULL;
     }
-    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 3000);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, 10000);
-    mongoc_uri_set_appname(uri, "urna-logs-api");
     mongo->pool = mongoc_client_pool_new(uri);
     mongoc_uri_destroy(uri);
     if (mongo->pool == NULL) {

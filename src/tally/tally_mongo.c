@@ -1,6 +1,7 @@
 #include "tally_mongo.h"
 
 #include "log.h"
+#include "mongo_uri.h"
 #include "vote_id.h"
 
 #include <mongoc/mongoc.h>
@@ -14,15 +15,6 @@ struct tally_mongo {
     mongoc_collection_t *votes;
     char database[64];
 };
-
-/* Keeps libmongoc's own messages out of stderr unless they are warnings. */
-static void on_mongoc_log(mongoc_log_level_t level, const char *domain, const char *message,
-                          void *data)
-{
-    (void)data;
-    if (level <= MONGOC_LOG_LEVEL_WARNING)
-        log_warn("mongoc %s: %s", domain, message);
-}
 
 static int ensure_indexes(struct tally_mongo *mongo, char *errbuf, size_t errlen)
 {
@@ -46,20 +38,17 @@ struct tally_mongo *tally_mongo_connect(const char *uri_text, const char *databa
                                         char *errbuf, size_t errlen)
 {
     struct tally_mongo *mongo = calloc(1, sizeof(*mongo));
-    bson_error_t error;
     mongoc_uri_t *uri;
 
     if (mongo == NULL)
         return NULL;
-    mongoc_log_set_handler(on_mongoc_log, NULL);
+    mongo_log_install(MONGOC_LOG_LEVEL_WARNING);
 
-    uri = mongoc_uri_new_with_error(uri_text, &error);
+    uri = mongo_uri_open(uri_text, "urna-tally", errbuf, errlen);
     if (uri == NULL) {
-        snprintf(errbuf, errlen, "URNA_MONGO_URI is invalid: %s", error.message);
         free(mongo);
         return NULL;
     }
-    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 3000);
     mongo->client = mongoc_client_new_from_uri(uri);
     mongoc_uri_destroy(uri);
     if (mongo->client == NULL) {
@@ -67,7 +56,6 @@ struct tally_mongo *tally_mongo_connect(const char *uri_text, const char *databa
         free(mongo);
         return NULL;
     }
-    mongoc_client_set_appname(mongo->client, "urna-tally");
     snprintf(mongo->database, sizeof(mongo->database), "%s", database);
     mongo->votes = mongoc_client_get_collection(mongo->client, database, "votes");
 

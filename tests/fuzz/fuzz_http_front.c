@@ -216,6 +216,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* Connects fd to addr. libFuzzer's timer signal can interrupt connect(); the
+ * connection then completes in the background, so wait for it and read its
+ * result instead of failing. Returns 0, or -1 with errno set. */
+static int connect_retrying(int fd, const struct sockaddr_in *addr)
+{
+    struct pollfd writable = {.fd = fd, .events = POLLOUT};
+    socklen_t len = sizeof(int);
+    int error = 0;
+
+    if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0)
+        return 0;
+    if (errno != EINTR && errno != EINPROGRESS)
+        return -1;
+    while (poll(&writable, 1, 5000) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0)
+        return -1;
+    errno = error;
+    return error == 0 ? 0 : -1;
+}
+
 /* Connects to the front. The socket closes with a reset rather than
  * TIME_WAIT, so a long run does not use up the loopback's ephemeral ports. */
 static int connect_front(void)
@@ -228,8 +251,8 @@ static int connect_front(void)
     FUZZ_REQUIRE(fd >= 0, "socket failed: %s", strerror(errno));
     FUZZ_REQUIRE(setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)) == 0,
                  "SO_LINGER failed: %s", strerror(errno));
-    FUZZ_REQUIRE(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0,
-                 "cannot connect to the front on 127.0.0.1:%d: %s", front_port, strerror(errno));
+    FUZZ_REQUIRE(connect_retrying(fd, &addr) == 0, "cannot connect to the front on 127.0.0.1:%d: %s",
+                 front_port, strerror(errno));
     return fd;
 }
 
@@ -274,8 +297,16 @@ static size_t read_response(int fd, char *buf, size_t cap, int *timed_out)
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int64_t left = deadline - monotonic_ms();
         ssize_t n;
+        int ready;
 
-        if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+        if (left <= 0) {
+            *timed_out = 1;
+            break;
+        }
+        ready = poll(&pfd, 1, (int)left);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0) {
             *timed_out = 1;
             break;
         }

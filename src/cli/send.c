@@ -52,7 +52,7 @@ struct send_run {
     atomic_size_t next;
     atomic_size_t done;
     atomic_long retries;
-    atomic_long unavailable;   /* 503 answers seen, retried or not */
+    atomic_long unavailable;   /* 503 responses seen, retried or not */
     atomic_long transport_errors;
     atomic_int finished;
 };
@@ -176,7 +176,7 @@ static void read_answer(struct ballot *ballot, const struct reply *reply)
     json_decref(body);
 }
 
-/* Sends one ballot, retrying 5xx answers and transport errors with the same
+/* Sends one ballot, retrying 5xx responses and transport errors with the same
  * Idempotency-Key. */
 static void send_ballot(struct send_run *run, CURL *handle, struct ballot *ballot)
 {

@@ -51,19 +51,19 @@ static void register_metrics(struct front *front)
         snprintf(labels, sizeof(labels), "service=\"%s\",route=\"%s\",status=\"%d\"", service,
                  route, front_statuses[i]);
         front->requests[i] = metrics_counter("urna_http_requests_total",
-                                             "HTTP requests answered, by status", strdup(labels));
+                                             "HTTP requests responded to, by status", strdup(labels));
     }
     snprintf(labels, sizeof(labels), "route=\"%s\"", route);
     front->acknowledged = metrics_counter("urna_votes_acknowledged_total",
-                                          "Votes confirmed by Kafka and answered 202 for the first time",
+                                          "Votes confirmed by Kafka and acknowledged with 202 for the first time",
                                           strdup(labels));
     snprintf(labels, sizeof(labels), "service=\"%s\",route=\"%s\",hop=\"front\"", service, route);
     front->front_seconds = metrics_histogram("urna_request_duration_seconds",
-                                             "Time to answer a vote, by hop", strdup(labels));
+                                             "Time to respond to a vote, by hop", strdup(labels));
     snprintf(labels, sizeof(labels), "service=\"%s\",route=\"%s\",hop=\"%s\"", service, route,
              route);
     front->hop_seconds = metrics_histogram("urna_request_duration_seconds",
-                                           "Time to answer a vote, by hop", strdup(labels));
+                                           "Time to respond to a vote, by hop", strdup(labels));
 }
 
 static void respond_accepted(struct http_response *res, const struct vote *vote)
@@ -151,8 +151,8 @@ static int read_claim(const struct http_request *req, struct vote *vote,
 }
 
 /* Applies the retry and per-voter rules in Redis. Returns 1 to send the
- * vote (vote->id may now be a retried vote's id), 0 when res already holds
- * the answer. */
+ * vote (vote->id may now be a retried vote's id), 0 when res already contains
+ * the response. */
 static int apply_claim(struct front *front, const struct http_request *req, struct vote *vote,
                        struct ballot_claim *claim, struct http_response *res)
 {

@@ -46,7 +46,7 @@ int http_server_options_from_env(struct http_server_options *options, const char
 }
 
 /* Appends an upload chunk, keeping at most body_max bytes; a larger body is
- * drained and marked so the handler answers 413. */
+ * drained and marked so the handler responds 413. */
 static void state_append(struct request_state *state, const char *data, size_t size,
                          size_t body_max)
 {
@@ -354,7 +354,7 @@ void http_respond_error(struct http_response *res, int status, const char *code,
     json_t *body = json_pack("{s:s, s:s}", "error", code, "message", message);
 
     /* A message that is not UTF-8 (it may quote a client's bytes) must not
-     * turn the answer into a 500: the code alone still tells what failed. */
+     * turn the response into a 500, because the code alone still names what failed. */
     if (body == NULL)
         body = json_pack("{s:s, s:s}", "error", code, "message", code);
     if (body != NULL && field != NULL)

@@ -12,10 +12,10 @@ struct idempotency;
 enum idempotency_status {
     IDEMPOTENCY_NEW,         /* first time: send the vote with the given id */
     IDEMPOTENCY_RETRY,       /* seen, not yet confirmed: send again with the stored id */
-    IDEMPOTENCY_DELIVERED,   /* seen and confirmed: answer 202 with the stored id */
+    IDEMPOTENCY_DELIVERED,   /* seen and confirmed: respond 202 with the stored id */
     IDEMPOTENCY_MISMATCH,    /* the key was used for a different ballot */
     IDEMPOTENCY_VOTER_LIMIT, /* the voter already cast the allowed number of votes */
-    IDEMPOTENCY_UNAVAILABLE, /* Redis did not answer: the guarantee cannot be kept */
+    IDEMPOTENCY_UNAVAILABLE, /* Redis did not respond: the guarantee cannot be kept */
 };
 
 struct idempotency_config {
@@ -41,13 +41,13 @@ void idempotency_free(struct idempotency *idempotency);
 int idempotency_needed(const struct idempotency *idempotency, const char *key, const char *voter);
 
 /* Claims key (may be NULL) for the ballot whose hash is ballot_hash, and
- * counts one vote for voter (may be NULL). id holds the new vote's id and
+ * counts one vote for voter (may be NULL). id contains the new vote's id and
  * receives the stored id for RETRY, DELIVERED and MISMATCH. */
 enum idempotency_status idempotency_claim(struct idempotency *idempotency, const char *key,
                                           uint64_t ballot_hash, const char *voter, char id[37]);
 
 /* Records that the vote of key was confirmed by Kafka, so that later retries
- * are answered without sending it again. */
+ * get a response without sending it again. */
 void idempotency_mark_delivered(struct idempotency *idempotency, const char *key,
                                 uint64_t ballot_hash, const char id[37]);
 

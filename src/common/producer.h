@@ -1,5 +1,5 @@
 /* The Kafka producer every route's last hop uses: idempotent, acks=all, and a
- * vote counts as delivered only when its delivery report says so. */
+ * vote counts as delivered only when its delivery report confirms it. */
 #ifndef URNA_PRODUCER_H
 #define URNA_PRODUCER_H
 

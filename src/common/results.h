@@ -49,7 +49,7 @@ struct results_store *results_store_new(const char *host, int port, const char *
 
 void results_store_free(struct results_store *store);
 
-/* Returns non-zero when Redis answers PING. */
+/* Returns non-zero when Redis responds to PING. */
 int results_store_ping(struct results_store *store);
 
 /* Reads every counter and the rate keys of the RESULTS_RATE_WINDOW_S whole

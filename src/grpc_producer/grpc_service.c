@@ -284,7 +284,7 @@ struct grpc_service *grpc_service_start(const char *listen, int threads,
     service->queues = calloc((size_t)threads, sizeof(*service->queues));
     service->threads = calloc((size_t)threads, sizeof(*service->threads));
     service->delivery_seconds = metrics_histogram("urna_request_duration_seconds",
-                                                  "Time to answer a vote, by hop",
+                                                  "Time to respond to a vote, by hop",
                                                   "service=\"grpc-producer\",route=\"grpc\",hop=\"kafka_delivery\"");
 
     service->server = grpc_server_create(NULL, NULL);

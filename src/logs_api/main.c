@@ -28,7 +28,7 @@ static void register_metrics(struct logs_api *api)
 
     for (int i = 0; i < API_ENDPOINT_COUNT; i++)
         api->seconds[i] = metrics_histogram("urna_api_request_duration_seconds",
-                                            "Time to answer an API request, by endpoint",
+                                            "Time to respond to an API request, by endpoint",
                                             labels[i]);
     api->store_errors = metrics_counter("urna_api_store_errors_total",
                                         "API requests answered 503 because Redis or MongoDB failed",

@@ -98,7 +98,7 @@ static void fail(struct producer_result *result, const char *reason)
     snprintf(result->error, sizeof(result->error), "%s", reason);
 }
 
-/* Reads {"partition": n, "offset": n} from a 201 answer. */
+/* Reads {"partition": n, "offset": n} from a 201 response. */
 static void read_delivery(const struct reply_buffer *reply, struct producer_result *result)
 {
     json_t *body = json_loadb(reply->data, reply->len, 0, NULL);
@@ -106,7 +106,7 @@ static void read_delivery(const struct reply_buffer *reply, struct producer_resu
     json_t *offset = json_object_get(body, "offset");
 
     if (!json_is_integer(partition) || !json_is_integer(offset)) {
-        fail(result, "malformed answer from the rest producer");
+        fail(result, "malformed response from the rest producer");
     } else {
         result->status = PRODUCER_DELIVERED;
         result->partition = (int32_t)json_integer_value(partition);

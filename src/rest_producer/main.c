@@ -94,7 +94,7 @@ static void register_metrics(struct rest_producer *service)
     service->failed = metrics_counter("urna_producer_votes_total", "Votes produced, by outcome",
                                       "service=\"rest-producer\",outcome=\"failed\"");
     service->delivery_seconds = metrics_histogram(
-        "urna_request_duration_seconds", "Time to answer a vote, by hop",
+        "urna_request_duration_seconds", "Time to respond to a vote, by hop",
         "service=\"rest-producer\",route=\"rest\",hop=\"kafka_delivery\"");
     metrics_gauge("urna_producer_queue_depth", "Votes queued for Kafka and not yet confirmed",
                   "service=\"rest-producer\"", queue_depth, service->producer);

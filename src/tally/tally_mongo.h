@@ -21,7 +21,7 @@ void tally_mongo_free(struct tally_mongo *mongo);
 int tally_mongo_insert(struct tally_mongo *mongo, const struct tally_entry *entries,
                        size_t count, char *errbuf, size_t errlen);
 
-/* Returns non-zero when the server answers ping. */
+/* Returns non-zero when the server responds to ping. */
 int tally_mongo_ping(struct tally_mongo *mongo);
 
 #endif

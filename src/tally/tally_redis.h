@@ -36,7 +36,7 @@ int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
                                 unsigned char *flags, size_t *counted, char *errbuf,
                                 size_t errlen);
 
-/* Returns non-zero when Redis answers PING. */
+/* Returns non-zero when Redis responds to PING. */
 int tally_redis_ping(struct tally_redis *redis);
 
 /* The album field of the by_album hashes: ["band","album",year]. Returns a

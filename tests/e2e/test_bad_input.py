@@ -155,7 +155,8 @@ def test_accepted_vote_answer(stack):
         assert status == 202, data
         answer = json.loads(data)
         assert answer["route"] == route
-        assert len(answer["id"]) == 36 and answer["id"][14] == "7"
+        assert len(answer["id"]) == 36
+        assert answer["id"][14] == "7", "the id is a version 7 UUID"
 
 
 def test_combining_accent_matches_catalog(stack):

@@ -7,7 +7,7 @@
 
 /* Two front series (summed) and one series of another hop (ignored). */
 static const char exposition[] =
-    "# HELP urna_request_duration_seconds Time to answer a vote, by hop\n"
+    "# HELP urna_request_duration_seconds Time to respond to a vote, by hop\n"
     "# TYPE urna_request_duration_seconds histogram\n"
     "urna_request_duration_seconds_bucket{service=\"a\",route=\"grpc\",hop=\"front\",le=\"0.01\"} 50\n"
     "urna_request_duration_seconds_bucket{service=\"a\",route=\"grpc\",hop=\"front\",le=\"0.1\"} 80\n"

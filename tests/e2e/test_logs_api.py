@@ -251,6 +251,25 @@ def test_logs_api_results_equal_redis(stack, sent):
         [(a["band"], a["album"], a["year"], a["votes"]) for a in expected["by_album"]]
     for got, want in zip(results["by_album"], expected["by_album"]):
         assert got["avg_rank"] == pytest.approx(want["avg_rank"], rel=1e-9)
+
+
+def test_logs_api_rate_counts_recent_votes(stack):
+    """The rate covers the whole seconds before now, so a vote needs a second to show."""
+    import urllib.request
+
+    body = json.dumps({"name": "Viento en Contra", "album": "8", "year": "2023",
+                       "rank": "7"}).encode()
+    total_before = int(stack.redis.get("urna:total") or 0)
+    for route in ("grpc", "rest"):
+        request = urllib.request.Request(f"{stack.ingress}/{route}/vote", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=15) as answer:
+            assert answer.status == 202
+    stack.wait_counted(total_before + 2)
+    time.sleep(1.2)
+
+    status, results = get_json("/api/results")
+    assert status == 200
     assert results["rate"]["grpc"] > 0
     assert results["rate"]["rest"] > 0
 

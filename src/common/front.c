@@ -74,13 +74,12 @@ static void respond_accepted(struct http_response *res, const struct vote *vote)
     json_decref(body);
 }
 
-static void respond_unavailable(struct http_response *res, const struct http_request *req)
+static void respond_unavailable(struct http_response *res, enum vote_lang lang)
 {
-    int english = http_request_lang(req) == VOTE_LANG_EN;
-
     http_respond_error(res, 503, "kafka_unavailable",
-                       english ? "the vote was not confirmed by the queue in time and was not counted; send it again in a moment"
-                               : "la cola no confirmó el voto a tiempo y no se contó; envíelo de nuevo en un momento",
+                       lang == VOTE_LANG_EN
+                           ? "the vote was not confirmed by the queue in time and was not counted; send it again in a moment"
+                           : "la cola no confirmó el voto a tiempo y no se contó; envíelo de nuevo en un momento",
                        NULL);
     res->retry_after_s = 1;
 }
@@ -113,12 +112,29 @@ static int accept_ballot(struct front *front, const struct http_request *req,
     return 0;
 }
 
-/* The retry and per-voter context of one request. */
+/* The retry and per-voter context of one request; key and voter point into
+ * the request's headers or the vote. */
 struct ballot_claim {
     const char *key;   /* Idempotency-Key, or NULL */
     const char *voter; /* voter id, or NULL */
     uint64_t hash;
     int claimed;       /* went through idempotency_claim */
+};
+
+/* A vote on its way to Kafka, with what the response needs once the producer
+ * service reports the delivery. The forward owns it until then. */
+struct front_vote {
+    struct front *front;
+    struct http_deferred *deferred;
+    struct vote vote;
+    enum vote_lang lang;
+    int claimed;
+    int has_key;
+    char key[129];
+    char voter[129];
+    uint64_t hash;
+    double started;     /* when the request arrived */
+    double hop_started; /* when the vote left for the producer service */
 };
 
 /* Reads Idempotency-Key and the voter id; returns -1 with res filled when
@@ -183,52 +199,102 @@ static int apply_claim(struct front *front, const struct http_request *req, stru
         http_respond_error(res, 409, "voter_limit_reached", message, "voter");
         return 0;
     default:
-        respond_unavailable(res, req);
+        respond_unavailable(res, http_request_lang(req));
         return 0;
     }
 }
 
-/* Validates, stamps and forwards one ballot; fills res with the response. */
-static void handle_vote(struct front *front, const struct http_request *req,
-                        struct http_response *res)
+/* Finishes a forwarded vote once its delivery is known: records the retry
+ * state, counts it and gives the deferred request its response. Runs on the
+ * client's thread. */
+static void finish_vote(void *opaque, const struct producer_result *result)
+{
+    struct front_vote *call = opaque;
+    struct front *front = call->front;
+    struct http_response res = {.status = 500};
+    double now = metrics_clock();
+
+    metric_observe(front->hop_seconds, now - call->hop_started);
+    if (result->status != PRODUCER_DELIVERED) {
+        log_warn_limited("vote %s not confirmed by Kafka: %s", call->vote.id, result->error);
+        /* With a key, the client's retry reuses the claim; without one the
+         * voter's vote is given back. */
+        if (call->claimed && !call->has_key)
+            idempotency_release_voter(front->idempotency, call->voter);
+        respond_unavailable(&res, call->lang);
+    } else {
+        if (call->claimed && call->has_key)
+            idempotency_mark_delivered(front->idempotency, call->key, call->hash, call->vote.id);
+        log_debug("vote %s delivered to partition %d offset %lld", call->vote.id,
+                  (int)result->partition, (long long)result->offset);
+        metric_inc(front->acknowledged);
+        respond_accepted(&res, &call->vote);
+    }
+
+    metric_observe(front->front_seconds, now - call->started);
+    count_status(front, res.status);
+    http_deferred_respond(call->deferred, &res);
+    free(call);
+}
+
+/* Copies what finish_vote needs out of the request, which it outlives. */
+static struct front_vote *front_vote_create(struct front *front, const struct http_request *req,
+                                            const struct vote *vote,
+                                            const struct ballot_claim *claim, double started)
+{
+    struct front_vote *call = malloc(sizeof(*call));
+
+    if (call == NULL)
+        return NULL;
+    call->front = front;
+    call->deferred = NULL;
+    call->vote = *vote;
+    call->lang = http_request_lang(req);
+    call->claimed = claim->claimed;
+    call->has_key = claim->key != NULL;
+    snprintf(call->key, sizeof(call->key), "%s", claim->key != NULL ? claim->key : "");
+    snprintf(call->voter, sizeof(call->voter), "%s", claim->voter != NULL ? claim->voter : "");
+    call->hash = claim->hash;
+    call->started = started;
+    return call;
+}
+
+/* Validates, stamps and forwards one ballot. Returns 1 when the response is
+ * deferred until the delivery report, 0 when res already contains it. */
+static int handle_vote(struct front *front, const struct http_request *req,
+                       struct http_response *res, double started)
 {
     struct vote vote;
     struct ballot_claim claim;
-    struct producer_result result;
-    double started;
+    struct front_vote *call;
 
     if (accept_ballot(front, req, res, &vote) != 0 || read_claim(req, &vote, &claim, res) != 0)
-        return;
+        return 0;
 
     vote.received_at_ms = vote_now_ms();
     snprintf(vote.route, sizeof(vote.route), "%s", front->route->route);
     if (vote_id_generate(vote.received_at_ms, vote.id) != 0) {
         log_error("cannot generate a vote id: the kernel's random source failed");
         http_respond_error(res, 500, "internal", "internal error", NULL);
-        return;
+        return 0;
     }
     if (!apply_claim(front, req, &vote, &claim, res))
-        return;
+        return 0;
 
-    started = metrics_clock();
-    front->route->forward(front->route->forward_ctx, &vote, &result);
-    metric_observe(front->hop_seconds, metrics_clock() - started);
-
-    if (result.status != PRODUCER_DELIVERED) {
-        log_warn_limited("vote %s not confirmed by Kafka: %s", vote.id, result.error);
-        /* With a key, the client's retry reuses the claim; without one the
-         * voter's vote is given back. */
+    call = front_vote_create(front, req, &vote, &claim, started);
+    if (call != NULL)
+        call->deferred = http_request_defer(req);
+    if (call == NULL || call->deferred == NULL) {
+        log_error("cannot hold vote %s for its delivery report: out of memory", vote.id);
         if (claim.claimed && claim.key == NULL)
             idempotency_release_voter(front->idempotency, claim.voter);
-        respond_unavailable(res, req);
-        return;
+        free(call);
+        respond_unavailable(res, http_request_lang(req));
+        return 0;
     }
-    if (claim.claimed && claim.key != NULL)
-        idempotency_mark_delivered(front->idempotency, claim.key, claim.hash, vote.id);
-    log_debug("vote %s delivered to partition %d offset %lld", vote.id, (int)result.partition,
-              (long long)result.offset);
-    metric_inc(front->acknowledged);
-    respond_accepted(res, &vote);
+    call->hop_started = metrics_clock();
+    front->route->forward(front->route->forward_ctx, &call->vote, finish_vote, call);
+    return 1;
 }
 
 static void on_request(void *ctx, const struct http_request *req, struct http_response *res)
@@ -237,7 +303,8 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
     double started = metrics_clock();
 
     if (strcmp(req->path, front->vote_path) == 0) {
-        handle_vote(front, req, res);
+        if (handle_vote(front, req, res, started))
+            return;
         metric_observe(front->front_seconds, metrics_clock() - started);
     } else if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0) {
         http_respond_json(res, 200, strdup("{\"status\":\"ok\"}"));
@@ -295,6 +362,7 @@ int front_run(const struct front_route *route)
 
     snprintf(front.vote_path, sizeof(front.vote_path), "/%s/vote", route->route);
     if (http_server_options_from_env(&options, route->service, errbuf, sizeof(errbuf)) != 0 ||
+        http_server_options_pooled(&options, errbuf, sizeof(errbuf)) != 0 ||
         config_host_port(route->listen_var, route->listen_default, host, sizeof(host), &port,
                          errbuf, sizeof(errbuf)) != 0 ||
         load_catalog(&front, errbuf, sizeof(errbuf)) != 0) {
@@ -302,6 +370,7 @@ int front_run(const struct front_route *route)
         return 1;
     }
     front.body_max = options.body_max;
+    options.drain_ms = route->hop_timeout_ms + 1000;
     if (start_idempotency(&front, errbuf, sizeof(errbuf)) != 0) {
         log_error("%s", errbuf);
         catalog_free(front.catalog);

@@ -8,10 +8,15 @@
 #include "producer.h"
 #include "vote.h"
 
-/* Sends one vote to the route's producer service and waits for the outcome
- * of its delivery to Kafka. Called concurrently from connection threads. */
-typedef void (*front_forward_fn)(void *ctx, const struct vote *vote,
-                                 struct producer_result *result);
+/* Receives the outcome of a forwarded vote's delivery to Kafka. */
+typedef void (*front_done_fn)(void *opaque, const struct producer_result *result);
+
+/* Sends one vote to the route's producer service without waiting: done runs
+ * exactly once with the outcome, on the client's own thread or, when the
+ * vote cannot be sent, right away on the caller's. Called concurrently from
+ * the HTTP threads. */
+typedef void (*front_forward_fn)(void *ctx, const struct vote *vote, front_done_fn done,
+                                 void *opaque);
 
 struct front_route {
     const char *route;       /* "grpc" or "rest" */
@@ -20,6 +25,7 @@ struct front_route {
     const char *listen_default;
     front_forward_fn forward;
     void *forward_ctx;
+    long hop_timeout_ms;     /* the forward reports an outcome within this */
 };
 
 /* Runs the front until SIGTERM: reads its configuration (URNA_CATALOG and the

@@ -7,25 +7,42 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 struct http_server {
     struct MHD_Daemon *daemon;
     http_handler_fn handler;
     void *ctx;
     struct http_server_options options;
+
+    /* Deferred requests not yet completed, for the drain at stop. */
+    pthread_mutex_t lock;
+    pthread_cond_t drained;
+    long owed;
 };
 
-/* Per-request state kept by libmicrohttpd between calls of the access handler. */
+/* Per-request state kept by libmicrohttpd between calls of the access handler.
+ * A deferred request's handle (struct http_deferred, never defined) is a
+ * pointer to this state. */
 struct request_state {
     char *body;
     size_t len;
     size_t cap;
     int too_large;
+
+    struct http_server *server;
+    struct MHD_Connection *connection;
+    int deferred;  /* suspended until http_deferred_respond */
+    int answered;  /* response contains the deferred response */
+    struct http_response response;
 };
 
 int http_server_options_from_env(struct http_server_options *options, const char *name,
@@ -41,7 +58,19 @@ int http_server_options_from_env(struct http_server_options *options, const char
     options->body_max = HTTP_BODY_MAX_DEFAULT;
     options->max_connections = (unsigned)max_connections;
     options->timeout_s = (unsigned)timeout_s;
+    options->threads = 0;
+    options->drain_ms = 0;
     options->name = name;
+    return 0;
+}
+
+int http_server_options_pooled(struct http_server_options *options, char *errbuf, size_t errlen)
+{
+    long threads;
+
+    if (config_long("URNA_HTTP_THREADS", 2, 1, 64, &threads, errbuf, errlen) != 0)
+        return -1;
+    options->threads = (unsigned)threads;
     return 0;
 }
 
@@ -175,6 +204,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         state = calloc(1, sizeof(*state));
         if (state == NULL)
             return MHD_NO;
+        state->server = server;
+        state->connection = connection;
         *con_cls = state;
         return MHD_YES;
     }
@@ -183,6 +214,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (state->deferred) {
+        /* Resumed: the deferred response is here. */
+        if (!state->answered)
+            return MHD_YES;
+        state->answered = 0;
+        return send_response(connection, &state->response);
+    }
 
     req.method = method;
     req.path = url;
@@ -190,23 +228,59 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     req.body_len = state->len;
     req.body_too_large = state->too_large;
     req.connection = connection;
+    req.state = state;
     server->handler(server->ctx, &req, &res);
+    if (state->deferred)
+        return MHD_YES;
     return send_response(connection, &res);
+}
+
+struct http_deferred *http_request_defer(const struct http_request *req)
+{
+    struct request_state *state = req->state;
+    struct http_server *server = state->server;
+
+    if (server->options.threads == 0 || state->deferred)
+        return NULL;
+
+    pthread_mutex_lock(&server->lock);
+    server->owed++;
+    pthread_mutex_unlock(&server->lock);
+    state->deferred = 1;
+    MHD_suspend_connection(state->connection);
+    return (struct http_deferred *)state;
+}
+
+void http_deferred_respond(struct http_deferred *deferred, struct http_response *res)
+{
+    struct request_state *state = (struct request_state *)deferred;
+
+    state->response = *res;
+    state->answered = 1;
+    MHD_resume_connection(state->connection);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
+    struct http_server *server = cls;
     struct request_state *state = *con_cls;
 
-    (void)cls;
     (void)connection;
     (void)code;
-    if (state != NULL) {
-        free(state->body);
-        free(state);
-        *con_cls = NULL;
+    if (state == NULL)
+        return;
+    if (state->deferred) {
+        pthread_mutex_lock(&server->lock);
+        if (--server->owed == 0)
+            pthread_cond_broadcast(&server->drained);
+        pthread_mutex_unlock(&server->lock);
     }
+    if (state->answered)
+        free(state->response.body);
+    free(state->body);
+    free(state);
+    *con_cls = NULL;
 }
 
 /* Routes libmicrohttpd's own messages (bind failures, closed clients) to the log. */
@@ -220,6 +294,28 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     len = strcspn(line, "\n");
     line[len] = '\0';
     log_debug("http: %s", line);
+}
+
+/* Starts libmicrohttpd with one thread per connection, or with a pool of
+ * epoll threads whose connections can wait suspended. */
+static struct MHD_Daemon *start_daemon(struct http_server *server, const struct sockaddr_in *addr,
+                                       int port)
+{
+    const struct http_server_options *options = &server->options;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+    if (options->threads == 0)
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    else
+        flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+
+    return MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, server, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
+        options->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, options->timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)(512 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_THREAD_POOL_SIZE, options->threads > 1 ? options->threads : 0, MHD_OPTION_END);
 }
 
 struct http_server *http_server_start(const char *host, int port, http_handler_fn handler,
@@ -244,18 +340,14 @@ struct http_server *http_server_start(const char *host, int port, http_handler_f
     server->ctx = ctx;
     server->options = *options;
 
-    server->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-            MHD_USE_ERROR_LOG,
-        (uint16_t)port, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        server, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_CONNECTION_LIMIT, options->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        options->timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)(512 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    pthread_mutex_init(&server->lock, NULL);
+    pthread_cond_init(&server->drained, NULL);
+    server->daemon = start_daemon(server, &addr, port);
     if (server->daemon == NULL) {
         snprintf(errbuf, errlen, "%s: cannot listen on %s:%d; is the port taken by another process?",
                  options->name, host, port);
+        pthread_cond_destroy(&server->drained);
+        pthread_mutex_destroy(&server->lock);
         free(server);
         return NULL;
     }
@@ -270,11 +362,56 @@ int http_server_port(const struct http_server *server)
     return info != NULL ? info->port : 0;
 }
 
+/* Waits until no deferred response is owed or drain_ms passed; returns how
+ * many are still owed. */
+static long wait_for_drain(struct http_server *server)
+{
+    struct timespec until;
+    long owed;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += server->options.drain_ms / 1000;
+    until.tv_nsec += (server->options.drain_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+
+    pthread_mutex_lock(&server->lock);
+    while (server->owed > 0) {
+        if (pthread_cond_timedwait(&server->drained, &server->lock, &until) == ETIMEDOUT)
+            break;
+    }
+    owed = server->owed;
+    pthread_mutex_unlock(&server->lock);
+    return owed;
+}
+
 void http_server_stop(struct http_server *server)
 {
+    MHD_socket listener;
+    long owed;
+
     if (server == NULL)
         return;
-    MHD_stop_daemon(server->daemon);
+    if (server->options.threads == 0) {
+        MHD_stop_daemon(server->daemon);
+    } else {
+        listener = MHD_quiesce_daemon(server->daemon);
+        owed = wait_for_drain(server);
+        if (owed > 0) {
+            /* A suspended connection's state still belongs to the code that
+             * owes its response, so the daemon is left running as the process ends. */
+            log_error("%s: %ld responses still owed after %ld ms; exiting without them",
+                      server->options.name, owed, server->options.drain_ms);
+            return;
+        }
+        MHD_stop_daemon(server->daemon);
+        if (listener != MHD_INVALID_SOCKET)
+            close(listener);
+    }
+    pthread_cond_destroy(&server->drained);
+    pthread_mutex_destroy(&server->lock);
     free(server);
 }
 

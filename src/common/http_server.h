@@ -1,5 +1,8 @@
-/* A small HTTP/1.1 server on libmicrohttpd for urna's services: one thread
- * per connection, so a handler may block while it waits for the next hop. */
+/* A small HTTP/1.1 server on libmicrohttpd for urna's services. It runs in
+ * one of two modes. With one thread per connection a handler may block, as
+ * the logs API's event streams do. With a few epoll threads, a handler that
+ * waits for another hop defers its response and gives it later from any
+ * thread, so a request in flight costs memory but no thread. */
 #ifndef URNA_HTTP_SERVER_H
 #define URNA_HTTP_SERVER_H
 
@@ -17,6 +20,7 @@
 
 struct MHD_Connection;
 struct http_server;
+struct http_deferred;
 
 struct http_request {
     const char *method;
@@ -25,6 +29,7 @@ struct http_request {
     size_t body_len;
     int body_too_large; /* the body exceeded the limit and was discarded */
     struct MHD_Connection *connection;
+    void *state; /* the server's own, for http_request_defer */
 };
 
 /* Fills buf with up to max bytes of a streamed body and returns how many it
@@ -63,12 +68,20 @@ struct http_server_options {
     size_t body_max;         /* bytes */
     unsigned max_connections;
     unsigned timeout_s;      /* idle or trickling connections are cut after this */
+    unsigned threads;        /* epoll threads; 0 means one thread per connection */
+    long drain_ms;           /* how long stopping waits for deferred responses */
     const char *name;        /* for log lines */
 };
 
-/* Reads URNA_HTTP_MAX_CONNECTIONS and URNA_HTTP_TIMEOUT_S into options. */
+/* Reads URNA_HTTP_MAX_CONNECTIONS and URNA_HTTP_TIMEOUT_S into options, with
+ * one thread per connection. */
 int http_server_options_from_env(struct http_server_options *options, const char *name,
                                  char *errbuf, size_t errlen);
+
+/* Switches options to epoll threads, as many as URNA_HTTP_THREADS (2 by
+ * default). A handler that blocks stalls every connection of its thread, so
+ * only services whose handlers return quickly use it. */
+int http_server_options_pooled(struct http_server_options *options, char *errbuf, size_t errlen);
 
 /* Binds host:port and starts serving. Returns NULL with errbuf filled. */
 struct http_server *http_server_start(const char *host, int port, http_handler_fn handler,
@@ -79,8 +92,21 @@ struct http_server *http_server_start(const char *host, int port, http_handler_f
  * where the kernel picks a free one. Returns 0 when it is unknown. */
 int http_server_port(const struct http_server *server);
 
-/* Stops accepting, waits for the connection threads to end, and frees. */
+/* Stops accepting, waits up to options.drain_ms for deferred responses still
+ * owed, then closes every connection, waits for the threads, and frees. */
 void http_server_stop(struct http_server *server);
+
+/* Called in a handler of a pooled server (threads > 0) that cannot respond
+ * yet: the connection waits, without a thread, until http_deferred_respond.
+ * The handler leaves res untouched and must make sure http_deferred_respond
+ * is called exactly once. Returns NULL when the request cannot wait (out of
+ * memory, or a server with one thread per connection), and then the handler
+ * responds as usual. */
+struct http_deferred *http_request_defer(const struct http_request *req);
+
+/* Gives a deferred request its response; may be called from any thread, also
+ * before the handler returned. Takes res's body as the handler would. */
+void http_deferred_respond(struct http_deferred *deferred, struct http_response *res);
 
 /* Returns the value of a request header, or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);

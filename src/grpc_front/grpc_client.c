@@ -16,25 +16,40 @@
 struct grpc_client {
     grpc_channel *channel;
     long deadline_ms;
-    pthread_key_t queue_key; /* this thread's completion queue, reused across calls */
+    grpc_completion_queue *queue; /* every call's completion */
+    pthread_t thread;             /* runs collect_answers */
 };
 
-static void destroy_queue(void *queue)
-{
-    grpc_completion_queue_shutdown(queue);
-    grpc_completion_queue_destroy(queue);
-}
+/* One SubmitVote call in flight and the buffers its batch fills. */
+struct vote_call {
+    grpc_call *call;
+    grpc_byte_buffer *request;
+    grpc_byte_buffer *response;
+    grpc_metadata_array initial_metadata;
+    grpc_metadata_array trailing_metadata;
+    grpc_status_code status;
+    grpc_slice details;
+    front_done_fn done;
+    void *opaque;
+};
 
-/* Returns the calling thread's completion queue, created on first use. */
-static grpc_completion_queue *thread_queue(struct grpc_client *client)
-{
-    grpc_completion_queue *queue = pthread_getspecific(client->queue_key);
+static void finish_call(struct vote_call *call, int success);
 
-    if (queue == NULL) {
-        queue = grpc_completion_queue_create_for_pluck(NULL);
-        pthread_setspecific(client->queue_key, queue);
+/* The completion thread: hands each finished call to finish_call until the
+ * queue is shut down. */
+static void *collect_answers(void *arg)
+{
+    struct grpc_client *client = arg;
+    grpc_event event;
+
+    for (;;) {
+        event = grpc_completion_queue_next(client->queue, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                           NULL);
+        if (event.type == GRPC_QUEUE_SHUTDOWN)
+            return NULL;
+        if (event.type == GRPC_OP_COMPLETE)
+            finish_call(event.tag, event.success);
     }
-    return queue;
 }
 
 struct grpc_client *grpc_client_create(const char *target, long deadline_ms)
@@ -44,14 +59,19 @@ struct grpc_client *grpc_client_create(const char *target, long deadline_ms)
 
     if (client == NULL)
         return NULL;
-    if (pthread_key_create(&client->queue_key, destroy_queue) != 0) {
-        free(client);
-        return NULL;
-    }
     credentials = grpc_insecure_credentials_create();
     client->channel = grpc_channel_create(target, credentials, NULL);
     grpc_channel_credentials_release(credentials);
     client->deadline_ms = deadline_ms;
+    client->queue = grpc_completion_queue_create_for_next(NULL);
+
+    if (pthread_create(&client->thread, NULL, collect_answers, client) != 0) {
+        grpc_completion_queue_shutdown(client->queue);
+        grpc_completion_queue_destroy(client->queue);
+        grpc_channel_destroy(client->channel);
+        free(client);
+        return NULL;
+    }
     return client;
 }
 
@@ -59,8 +79,10 @@ void grpc_client_destroy(struct grpc_client *client)
 {
     if (client == NULL)
         return;
+    grpc_completion_queue_shutdown(client->queue);
+    pthread_join(client->thread, NULL);
+    grpc_completion_queue_destroy(client->queue);
     grpc_channel_destroy(client->channel);
-    pthread_key_delete(client->queue_key);
     free(client);
 }
 
@@ -118,59 +140,87 @@ static void fail(struct producer_result *result, const char *format, const char 
     snprintf(result->error, sizeof(result->error), format, detail);
 }
 
-void grpc_client_submit(void *ctx, const struct vote *vote, struct producer_result *result)
+static void vote_call_free(struct vote_call *call)
+{
+    if (call->call != NULL)
+        grpc_call_unref(call->call);
+    grpc_byte_buffer_destroy(call->request);
+    if (call->response != NULL)
+        grpc_byte_buffer_destroy(call->response);
+    grpc_slice_unref(call->details);
+    grpc_metadata_array_destroy(&call->initial_metadata);
+    grpc_metadata_array_destroy(&call->trailing_metadata);
+    free(call);
+}
+
+/* Turns a finished call into the vote's outcome and reports it. */
+static void finish_call(struct vote_call *call, int success)
+{
+    struct producer_result result;
+    char *text;
+
+    if (!success) {
+        fail(&result, "%s", "gRPC call failed");
+    } else if (call->status != GRPC_STATUS_OK) {
+        text = grpc_slice_to_c_string(call->details);
+        fail(&result, "gRPC producer answered: %s", text);
+        gpr_free(text);
+    } else if (read_reply(call->response, &result) != 0) {
+        fail(&result, "%s", "malformed VoteReply from the gRPC producer");
+    }
+
+    call->done(call->opaque, &result);
+    vote_call_free(call);
+}
+
+/* Fills the six operations of a unary call whose results land in call. */
+static void fill_ops(struct vote_call *call, grpc_op ops[6])
+{
+    memset(ops, 0, 6 * sizeof(ops[0]));
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = call->request;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &call->initial_metadata;
+    ops[4].op = GRPC_OP_RECV_MESSAGE;
+    ops[4].data.recv_message.recv_message = &call->response;
+    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[5].data.recv_status_on_client.trailing_metadata = &call->trailing_metadata;
+    ops[5].data.recv_status_on_client.status = &call->status;
+    ops[5].data.recv_status_on_client.status_details = &call->details;
+}
+
+void grpc_client_submit(void *ctx, const struct vote *vote, front_done_fn done, void *opaque)
 {
     struct grpc_client *client = ctx;
-    grpc_completion_queue *queue = thread_queue(client);
-    grpc_metadata_array initial_metadata, trailing_metadata;
-    grpc_byte_buffer *request = pack_request(vote);
-    grpc_byte_buffer *response = NULL;
-    grpc_status_code status = GRPC_STATUS_UNKNOWN;
-    grpc_slice details = grpc_empty_slice();
+    struct vote_call *call = calloc(1, sizeof(*call));
+    struct producer_result result;
     gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                          gpr_time_from_millis(client->deadline_ms, GPR_TIMESPAN));
     grpc_op ops[6];
-    grpc_call *call;
-    grpc_event event;
 
-    grpc_metadata_array_init(&initial_metadata);
-    grpc_metadata_array_init(&trailing_metadata);
-    memset(ops, 0, sizeof(ops));
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = request;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_metadata;
-    ops[4].op = GRPC_OP_RECV_MESSAGE;
-    ops[4].data.recv_message.recv_message = &response;
-    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[5].data.recv_status_on_client.trailing_metadata = &trailing_metadata;
-    ops[5].data.recv_status_on_client.status = &status;
-    ops[5].data.recv_status_on_client.status_details = &details;
-
-    call = grpc_channel_create_call(client->channel, NULL, GRPC_PROPAGATE_DEFAULTS, queue,
-                                    grpc_slice_from_static_string(GRPC_SUBMIT_VOTE_METHOD), NULL,
-                                    deadline, NULL);
-    if (grpc_call_start_batch(call, ops, 6, call, NULL) != GRPC_CALL_OK) {
-        fail(result, "%s", "cannot start the gRPC call");
-    } else {
-        event = grpc_completion_queue_pluck(queue, call, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-        if (!event.success)
-            fail(result, "%s", "gRPC call failed");
-        else if (status != GRPC_STATUS_OK) {
-            char *text = grpc_slice_to_c_string(details);
-            fail(result, "gRPC producer answered: %s", text);
-            gpr_free(text);
-        } else if (read_reply(response, result) != 0)
-            fail(result, "%s", "malformed VoteReply from the gRPC producer");
+    if (call == NULL) {
+        fail(&result, "%s", "out of memory");
+        done(opaque, &result);
+        return;
     }
+    call->request = pack_request(vote);
+    call->status = GRPC_STATUS_UNKNOWN;
+    call->details = grpc_empty_slice();
+    call->done = done;
+    call->opaque = opaque;
+    grpc_metadata_array_init(&call->initial_metadata);
+    grpc_metadata_array_init(&call->trailing_metadata);
+    fill_ops(call, ops);
 
-    grpc_call_unref(call);
-    grpc_byte_buffer_destroy(request);
-    if (response != NULL)
-        grpc_byte_buffer_destroy(response);
-    grpc_slice_unref(details);
-    grpc_metadata_array_destroy(&initial_metadata);
-    grpc_metadata_array_destroy(&trailing_metadata);
+    call->call = grpc_channel_create_call(client->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
+                                          client->queue,
+                                          grpc_slice_from_static_string(GRPC_SUBMIT_VOTE_METHOD),
+                                          NULL, deadline, NULL);
+    if (grpc_call_start_batch(call->call, ops, 6, call, NULL) != GRPC_CALL_OK) {
+        fail(&result, "%s", "cannot start the gRPC call");
+        done(opaque, &result);
+        vote_call_free(call);
+    }
 }

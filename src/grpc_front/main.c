@@ -40,6 +40,7 @@ int main(void)
         return 1;
     }
     route.forward_ctx = client;
+    route.hop_timeout_ms = timeout_ms + 1000;
     log_info("gRPC producer at %s", target);
 
     code = front_run(&route);

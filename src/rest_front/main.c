@@ -21,7 +21,7 @@ int main(void)
     };
     struct rest_client *client;
     const char *url;
-    long timeout_ms;
+    long timeout_ms, connections;
     char errbuf[512];
     int code;
 
@@ -29,6 +29,8 @@ int main(void)
         config_string("URNA_REST_PRODUCER_URL", "http://127.0.0.1:8080", &url, errbuf,
                       sizeof(errbuf)) != 0 ||
         config_long("URNA_DELIVERY_TIMEOUT_MS", 5000, 100, 300000, &timeout_ms, errbuf,
+                    sizeof(errbuf)) != 0 ||
+        config_long("URNA_REST_HOP_CONNECTIONS", 128, 1, 4096, &connections, errbuf,
                     sizeof(errbuf)) != 0) {
         fprintf(stderr, "rest-front: %s\n", errbuf);
         return 1;
@@ -39,12 +41,13 @@ int main(void)
     }
 
     /* The producer waits up to the delivery timeout; one more second covers the hop. */
-    client = rest_client_create(url, timeout_ms + 1000);
+    client = rest_client_create(url, timeout_ms + 1000, connections);
     if (client == NULL) {
         log_error("cannot create the HTTP client for %s", url);
         return 1;
     }
     route.forward_ctx = client;
+    route.hop_timeout_ms = timeout_ms + 1000;
     log_info("rest producer at %s", url);
 
     code = front_run(&route);

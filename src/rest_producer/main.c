@@ -21,23 +21,66 @@ struct rest_producer {
     struct metric_histogram *delivery_seconds;
 };
 
-static void respond_delivered(struct http_response *res, const struct vote *vote,
+static void fail_out_of_memory(struct producer_result *result)
+{
+    result->status = PRODUCER_NOT_DELIVERED;
+    result->partition = -1;
+    result->offset = -1;
+    snprintf(result->error, sizeof(result->error), "%s",
+             "out of memory in the rest producer; send the vote again in a moment");
+}
+
+/* A record waiting for its delivery report, with what its response needs. */
+struct pending_record {
+    struct rest_producer *service;
+    struct http_deferred *deferred;
+    char id[37];
+    double started;
+};
+
+static void respond_delivered(struct http_response *res, const char *id,
                               const struct producer_result *result)
 {
-    json_t *body = json_pack("{s:s, s:i, s:I}", "id", vote->id, "partition", result->partition,
+    json_t *body = json_pack("{s:s, s:i, s:I}", "id", id, "partition", result->partition,
                              "offset", (json_int_t)result->offset);
 
     http_respond_json(res, 201, body != NULL ? json_dumps(body, JSON_COMPACT) : NULL);
     json_decref(body);
 }
 
-/* Produces one record and waits for its delivery report. */
+static void respond_undelivered(struct http_response *res, const struct producer_result *result)
+{
+    http_respond_error(res, 503, "kafka_unavailable", result->error, NULL);
+    res->retry_after_s = 1;
+}
+
+/* Responds to a record once Kafka's delivery report arrived. Runs on the
+ * producer's poll thread. */
+static void on_delivery(void *opaque, const struct producer_result *result)
+{
+    struct pending_record *record = opaque;
+    struct rest_producer *service = record->service;
+    struct http_response res = {.status = 500};
+
+    metric_observe(service->delivery_seconds, metrics_clock() - record->started);
+    if (result->status != PRODUCER_DELIVERED) {
+        metric_inc(service->failed);
+        respond_undelivered(&res, result);
+    } else {
+        metric_inc(service->delivered);
+        respond_delivered(&res, record->id, result);
+    }
+    http_deferred_respond(record->deferred, &res);
+    free(record);
+}
+
+/* Produces one record; the response waits for its delivery report. */
 static void handle_produce(struct rest_producer *service, const struct http_request *req,
                            struct http_response *res)
 {
+    struct pending_record *record;
     struct producer_result result;
     struct vote vote;
-    double started;
 
     if (strcmp(req->method, "POST") != 0) {
         http_respond_method_not_allowed(res, req, "POST");
@@ -54,17 +97,20 @@ static void handle_produce(struct rest_producer *service, const struct http_requ
         return;
     }
 
-    started = metrics_clock();
-    producer_send_wait(service->producer, vote.id, req->body, req->body_len, &result);
-    metric_observe(service->delivery_seconds, metrics_clock() - started);
-    if (result.status != PRODUCER_DELIVERED) {
+    record = malloc(sizeof(*record));
+    if (record != NULL)
+        record->deferred = http_request_defer(req);
+    if (record == NULL || record->deferred == NULL) {
+        free(record);
         metric_inc(service->failed);
-        http_respond_error(res, 503, "kafka_unavailable", result.error, NULL);
-        res->retry_after_s = 1;
+        fail_out_of_memory(&result);
+        respond_undelivered(res, &result);
         return;
     }
-    metric_inc(service->delivered);
-    respond_delivered(res, &vote, &result);
+    record->service = service;
+    record->started = metrics_clock();
+    memcpy(record->id, vote.id, sizeof(record->id));
+    producer_send_async(service->producer, vote.id, req->body, req->body_len, on_delivery, record);
 }
 
 static void on_request(void *ctx, const struct http_request *req, struct http_response *res)
@@ -113,10 +159,12 @@ int main(void)
         config_host_port("URNA_REST_PRODUCER_LISTEN", "127.0.0.1:8080", host, sizeof(host), &port,
                          errbuf, sizeof(errbuf)) != 0 ||
         http_server_options_from_env(&options, "rest-producer", errbuf, sizeof(errbuf)) != 0 ||
+        http_server_options_pooled(&options, errbuf, sizeof(errbuf)) != 0 ||
         producer_config_from_env(&kafka, "urna-rest-producer", errbuf, sizeof(errbuf)) != 0) {
         fprintf(stderr, "rest-producer: %s\n", errbuf);
         return 1;
     }
+    options.drain_ms = kafka.delivery_timeout_ms + 1000;
     service_install_signals();
 
     service.producer = producer_create(&kafka, errbuf, sizeof(errbuf));

@@ -1,6 +1,7 @@
 #include "tally.h"
 
 #include "config.h"
+#include "handoff.h"
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
@@ -24,6 +25,8 @@ struct tally {
     rd_kafka_queue_t *queue;
     struct tally_redis *redis;
     struct tally_mongo *mongo;
+    struct handoff *handoff; /* counted batches on their way to MongoDB */
+    int log_failed;          /* a batch was left unlogged at stop: commit nothing more */
     struct tally_entry *entries;
     unsigned char *flags; /* per entry of one partition: counted now or skipped */
     rd_kafka_message_t **messages;
@@ -44,6 +47,7 @@ int tally_config_from_env(struct tally_config *config, char *errbuf, size_t errl
         config_long("URNA_TALLY_BATCH_MAX", 500, 1, 10000, &config->batch_max, errbuf, errlen) ||
         config_long("URNA_TALLY_BATCH_WAIT_MS", 50, 1, 10000, &config->batch_wait_ms, errbuf,
                     errlen) ||
+        config_long("URNA_TALLY_LOG_QUEUE", 8, 1, 1000, &config->log_queue, errbuf, errlen) ||
         config_host_port("URNA_REDIS_ADDR", "127.0.0.1:6379", config->redis_host,
                          sizeof(config->redis_host), &config->redis_port, errbuf, errlen) ||
         config_secret("URNA_REDIS_PASSWORD", config_is_production(), config->redis_password,
@@ -66,8 +70,25 @@ static void on_consumer_error(rd_kafka_t *rk, int err, const char *reason, void 
     log_warn_limited("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-static rd_kafka_t *create_consumer(const struct tally_config *config, char *errbuf, size_t errlen)
+/* Before partitions go to another consumer, logs and commits what was
+ * counted from them, so the committed offsets never move back. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *partitions, void *opaque)
 {
+    struct tally *tally = opaque;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_assign(rk, partitions);
+        return;
+    }
+    if (tally->handoff != NULL)
+        handoff_wait_idle(tally->handoff);
+    rd_kafka_assign(rk, NULL);
+}
+
+static rd_kafka_t *create_consumer(struct tally *tally, char *errbuf, size_t errlen)
+{
+    const struct tally_config *config = tally->config;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *settings[][2] = {
         {"bootstrap.servers", config->brokers},
@@ -92,6 +113,8 @@ static rd_kafka_t *create_consumer(const struct tally_config *config, char *errb
         }
     }
     rd_kafka_conf_set_error_cb(conf, on_consumer_error);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, tally);
 
     /* rd_kafka_new owns conf from here on when it succeeds. */
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof(reason));
@@ -167,25 +190,28 @@ static int compare_entries(const void *a, const void *b)
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-/* Writes the batch's log documents, retrying with backoff until MongoDB
- * takes them or a stop is requested. Returns 0 when written. */
-static int log_batch(struct tally *tally, size_t count)
+/* Writes a batch's log documents, retrying with backoff until MongoDB takes
+ * them; once a stop is requested it tries one last time. Returns 0 when written. */
+static int log_batch(struct tally *tally, const struct tally_entry *entries, size_t count)
 {
     char errbuf[512];
     double started;
 
-    for (int attempt = 0; !service_stop_requested(); attempt++) {
+    for (int attempt = 0;; attempt++) {
         started = metrics_clock();
-        if (tally_mongo_insert(tally->mongo, tally->entries, count, errbuf, sizeof(errbuf)) == 0) {
+        if (tally_mongo_insert(tally->mongo, entries, count, errbuf, sizeof(errbuf)) == 0) {
             metric_observe(tally->mongo_seconds, metrics_clock() - started);
             if (attempt > 0)
                 log_info("MongoDB is back after %d retries", attempt);
             return 0;
         }
+        if (service_stop_requested()) {
+            log_warn("%s; stopping without committing, the batch will be redelivered", errbuf);
+            return -1;
+        }
         log_warn("%s; not committing, retry %d", errbuf, attempt + 1);
         backoff(attempt);
     }
-    return -1;
 }
 
 /* Records the votes Redis counted now; skipped redeliveries are left out. */
@@ -244,11 +270,18 @@ static int count_batch(struct tally *tally, size_t count)
     return 0;
 }
 
-/* Commits, for each partition in the batch, the offset after its last message. */
-static void commit_batch(struct tally *tally, ssize_t received)
+/* A counted batch on its way to MongoDB, with the offsets to commit once it
+ * is logged. */
+struct logged_batch {
+    struct tally_entry *entries;
+    size_t count;
+    rd_kafka_topic_partition_list_t *offsets;
+};
+
+/* Lists, for each partition in the batch, the offset after its last message. */
+static rd_kafka_topic_partition_list_t *batch_offsets(struct tally *tally, ssize_t received)
 {
     rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)received);
-    rd_kafka_resp_err_t err;
 
     for (ssize_t i = 0; i < received; i++) {
         const rd_kafka_message_t *message = tally->messages[i];
@@ -264,35 +297,84 @@ static void commit_batch(struct tally *tally, ssize_t received)
         if (message->offset + 1 > slot->offset)
             slot->offset = message->offset + 1;
     }
+    return offsets;
+}
 
-    err = offsets->cnt > 0 ? rd_kafka_commit(tally->consumer, offsets, 0)
-                           : RD_KAFKA_RESP_ERR_NO_ERROR;
+static void commit_offsets(struct tally *tally, rd_kafka_topic_partition_list_t *offsets)
+{
+    rd_kafka_resp_err_t err;
+
+    if (offsets->cnt == 0)
+        return;
+    err = rd_kafka_commit(tally->consumer, offsets, 0);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         log_warn("offset commit failed: %s; the batch will be redelivered and skipped",
                  rd_kafka_err2str(err));
-    rd_kafka_topic_partition_list_destroy(offsets);
 }
 
-/* One cycle: take a batch, log it, count it, commit it. */
-static void process_batch(struct tally *tally)
+/* The handoff's side: logs a counted batch in MongoDB, then commits its
+ * offsets. Batches arrive in consumption order, so commits only move forward;
+ * after a batch is left unlogged at stop, later ones are not committed either. */
+static void finish_batch(void *ctx, void *item)
+{
+    struct tally *tally = ctx;
+    struct logged_batch *batch = item;
+
+    if (!tally->log_failed && batch->count > 0 &&
+        log_batch(tally, batch->entries, batch->count) != 0)
+        tally->log_failed = 1;
+    if (!tally->log_failed)
+        commit_offsets(tally, batch->offsets);
+
+    rd_kafka_topic_partition_list_destroy(batch->offsets);
+    free(batch->entries);
+    free(batch);
+}
+
+/* Passes the counted entries and the batch's offsets to the handoff; returns
+ * -1 when out of memory (the batch is then redelivered after a restart). */
+static int hand_off_batch(struct tally *tally, size_t count, ssize_t received)
+{
+    struct logged_batch *batch = calloc(1, sizeof(*batch));
+
+    if (batch == NULL ||
+        (count > 0 && (batch->entries = malloc(count * sizeof(*batch->entries))) == NULL)) {
+        log_error("out of memory for a batch of %zu votes; stopping so it is redelivered", count);
+        free(batch);
+        return -1;
+    }
+    if (count > 0)
+        memcpy(batch->entries, tally->entries, count * sizeof(*batch->entries));
+    batch->count = count;
+    batch->offsets = batch_offsets(tally, received);
+    handoff_push(tally->handoff, batch, count);
+    return 0;
+}
+
+/* One cycle: take a batch, count it in Redis, and hand it off to be logged
+ * and committed. Returns -1 on a failure that must stop the tally. */
+static int process_batch(struct tally *tally)
 {
     ssize_t received = rd_kafka_consume_batch_queue(tally->queue, (int)tally->config->batch_wait_ms,
                                                     tally->messages, (size_t)tally->config->batch_max);
     size_t count;
+    int rc = 0;
 
     if (received <= 0)
-        return;
+        return 0;
     count = read_batch(tally, received);
     metric_observe(tally->batch_size, (double)count / 1000.0);
 
-    /* Redis first: the live counters should not wait for the slower log
-     * store. Both writes are idempotent, so the order does not affect
+    /* Redis first and without waiting for MongoDB: the live counters should
+     * not wait for the slower log store. Both writes are idempotent, and the
+     * offsets are committed only after both, so the order does not affect
      * correctness. */
-    if (count == 0 || (count_batch(tally, count) == 0 && log_batch(tally, count) == 0))
-        commit_batch(tally, received);
+    if (count == 0 || count_batch(tally, count) == 0)
+        rc = hand_off_batch(tally, count, received);
 
     for (ssize_t i = 0; i < received; i++)
         rd_kafka_message_destroy(tally->messages[i]);
+    return rc;
 }
 
 /* Emits, per assigned partition, the messages not yet consumed: the
@@ -326,6 +408,13 @@ static int tally_ready(void *ctx)
     return tally_redis_ping(tally->redis) && tally_mongo_ping(tally->mongo);
 }
 
+static double log_backlog(void *ctx)
+{
+    struct tally *tally = ctx;
+
+    return tally->handoff != NULL ? (double)handoff_pending_votes(tally->handoff) : 0.0;
+}
+
 static void register_metrics(struct tally *tally)
 {
     tally->counted_grpc = metrics_counter("urna_tally_votes_counted_total",
@@ -342,6 +431,8 @@ static void register_metrics(struct tally *tally)
                                              "Time to write one batch, by store", "store=\"mongodb\"");
     tally->freshness = metrics_histogram("urna_tally_freshness_seconds",
                                          "Time from a vote's receipt to its count in Redis", NULL);
+    metrics_gauge("urna_tally_log_backlog_votes",
+                  "Votes counted in Redis and not yet logged in MongoDB", NULL, log_backlog, tally);
     metrics_gauge_family("urna_tally_consumer_lag",
                          "Messages of each assigned partition not yet consumed", report_lag, tally);
 }
@@ -375,25 +466,33 @@ int tally_run(const struct tally_config *config)
     }
     register_metrics(&tally);
     if (connect_stores(&tally, errbuf, sizeof(errbuf)) != 0 ||
-        (tally.consumer = create_consumer(config, errbuf, sizeof(errbuf))) == NULL ||
+        (tally.consumer = create_consumer(&tally, errbuf, sizeof(errbuf))) == NULL ||
         (ops = ops_http_start("tally", "URNA_TALLY_LISTEN", "127.0.0.1:9100", tally_ready, &tally,
                               errbuf, sizeof(errbuf))) == NULL) {
         log_error("%s", errbuf);
+        goto out;
+    }
+    tally.handoff = handoff_start((size_t)config->log_queue, finish_batch, &tally);
+    if (tally.handoff == NULL) {
+        log_error("cannot start the MongoDB log thread: out of memory or threads");
         goto out;
     }
     tally.queue = rd_kafka_queue_get_consumer(tally.consumer);
     log_info("consuming %s as group %s; Redis %s:%d, MongoDB database %s", config->topic,
              config->group, config->redis_host, config->redis_port, config->mongo_db);
 
-    while (!service_stop_requested())
-        process_batch(&tally);
-
-    log_info("stopping: leaving the consumer group");
     code = 0;
+    while (!service_stop_requested() && code == 0)
+        code = process_batch(&tally) == 0 ? 0 : 1;
+
+    log_info("stopping: logging the counted batches, then leaving the consumer group");
 
 out:
-    /* The metrics endpoint reads the consumer, so it stops first. */
+    /* The metrics endpoint reads the consumer and the handoff, so it stops
+     * first; the handoff commits through the consumer, so it stops before it. */
     http_server_stop(ops);
+    handoff_stop(tally.handoff);
+    tally.handoff = NULL;
     if (tally.queue != NULL)
         rd_kafka_queue_destroy(tally.queue);
     if (tally.consumer != NULL) {

@@ -1,6 +1,7 @@
-/* The tally: consumes votes from Kafka in batches, logs each one in MongoDB,
- * counts it in Redis, then commits the offsets. Delivery is at-least-once and
- * both writes are idempotent, so every vote is counted exactly once. */
+/* The tally: consumes votes from Kafka in batches, counts each one in Redis,
+ * hands the batch to a second thread that logs it in MongoDB, and commits the
+ * offsets once both are done. Delivery is at-least-once and both writes are
+ * idempotent, so every vote is counted exactly once. */
 #ifndef URNA_TALLY_H
 #define URNA_TALLY_H
 
@@ -12,6 +13,7 @@ struct tally_config {
     const char *group;
     long batch_max;
     long batch_wait_ms;
+    long log_queue; /* counted batches that may wait for MongoDB */
     char redis_host[64];
     int redis_port;
     char redis_password[256];

@@ -323,9 +323,12 @@ down() {
 }
 
 reset() {
-  # The tally stops first so no batch is half applied; the committed Kafka
-  # offsets stay, so the old votes are not read again.
+  # The tally stops first so no batch is half applied. Both of its consumer
+  # groups then move to the end of the topic, so the new round reads none of
+  # the old votes, not even those the log stage had not reached.
   supervisorctl_cmd stop $(seq -f 'tally-%g' 0 $(( tally_instances - 1 ))) >/dev/null
+  URNA_KAFKA_BROKERS="127.0.0.1:$kafka_port" URNA_KAFKA_TOPIC="$topic" \
+    URNA_LOG_LEVEL=warn "$bin/urna-tally" --skip-to-end
   redis-cli -p "$redis_port" --scan --pattern 'urna:*' | xargs -r redis-cli -p "$redis_port" del >/dev/null
   /usr/bin/python3 - "$mongo_port" <<'PY'
 import sys

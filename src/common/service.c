@@ -1,9 +1,11 @@
 #include "service.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 
-static volatile sig_atomic_t stop_requested;
+/* Lock-free, so the signal handler may set it and any thread may read it. */
+static atomic_int stop_requested;
 
 static void on_stop_signal(int signo)
 {
@@ -20,6 +22,11 @@ void service_install_signals(void)
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+void service_request_stop(void)
+{
+    stop_requested = 1;
 }
 
 int service_stop_requested(void)

@@ -8,6 +8,9 @@ void service_install_signals(void);
 /* Returns non-zero once SIGTERM or SIGINT arrived. */
 int service_stop_requested(void);
 
+/* Asks every loop that checks service_stop_requested to end, as SIGTERM does. */
+void service_request_stop(void);
+
 /* Sleeps until a stop signal arrives. */
 void service_wait_for_stop(void);
 

@@ -24,7 +24,7 @@ struct tally;
 /* One consumer group reading the votes topic and the store it writes: the
  * count stage writes the Redis counters, the log stage the MongoDB log.
  * Each commits its own offsets after its own writes, so the counters never
- * wait for the slower log store, and Kafka holds what the log stage has not
+ * wait for the slower log store, and Kafka keeps what the log stage has not
  * written yet. */
 struct stage {
     struct tally *tally;
@@ -350,8 +350,10 @@ static void *run_stage(void *arg)
     return NULL;
 }
 
-/* Emits, per stage and assigned partition, the messages not yet consumed:
- * the partition's high watermark (as last fetched) minus the position. */
+/* Emits, per stage and assigned partition, the messages not yet applied:
+ * the partition's high watermark (as last fetched) minus the stage's
+ * committed offset. A batch being retried (its store is down) still counts
+ * as not applied, which the consumer's position would hide. */
 static void report_stage_lag(struct stage *stage, metric_emit_fn emit, void *out)
 {
     rd_kafka_topic_partition_list_t *assigned = NULL;
@@ -359,7 +361,10 @@ static void report_stage_lag(struct stage *stage, metric_emit_fn emit, void *out
 
     if (stage->consumer == NULL || rd_kafka_assignment(stage->consumer, &assigned) != 0)
         return;
-    rd_kafka_position(stage->consumer, assigned);
+    if (rd_kafka_committed(stage->consumer, assigned, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(assigned);
+        return;
+    }
     for (int i = 0; i < assigned->cnt; i++) {
         const rd_kafka_topic_partition_t *part = &assigned->elems[i];
         int64_t low, high;
@@ -407,7 +412,7 @@ static void register_metrics(struct tally *tally)
     tally->freshness = metrics_histogram("urna_tally_freshness_seconds",
                                          "Time from a vote's receipt to its count in Redis", NULL);
     metrics_gauge_family("urna_tally_consumer_lag",
-                         "Messages of each assigned partition not yet consumed, by stage",
+                         "Messages of each assigned partition not yet applied, by stage",
                          report_lag, tally);
 }
 
@@ -517,7 +522,7 @@ out:
     return offsets;
 }
 
-/* Commits the end of the topic as group's position. */
+/* Commits the end of the topic as the group's position. */
 static int skip_group_to_end(const struct tally_config *config, const char *group, char *errbuf,
                              size_t errlen)
 {

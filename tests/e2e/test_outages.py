@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 
 from conftest import ROOT
 from test_bad_input import post, with_field
@@ -42,10 +43,60 @@ def test_grpc_producer_down_gives_503(stack):
     assert status == 202
 
 
-def run_service(binary, **env):
+def tally_log_lag(stack):
+    """Sums urna_tally_consumer_lag{stage="log"} over both tally instances."""
+    total = 0.0
+    for name in ("tally-0", "tally-1"):
+        url = f"http://127.0.0.1:{stack.ports[name]}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+        for line in text.splitlines():
+            if line.startswith('urna_tally_consumer_lag{stage="log"'):
+                total += float(line.split()[-1])
+    return total
+
+
+def wait_for(condition, timeout):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
+def test_mongodb_down_counting_continues(stack):
+    """The count stage does not wait for MongoDB: votes are counted while it
+    is down, the log stage's lag shows what is missing, and it drains when
+    MongoDB is back."""
+    # Earlier tests' votes must be logged first, so the counts below are ours.
+    assert wait_for(lambda: int(stack.redis.get("urna:total") or 0)
+                    == stack.votes.count_documents({}), 60)
+    counted_before = int(stack.redis.get("urna:total") or 0)
+    logged_before = stack.votes.count_documents({})
+    stack.supervisorctl("stop", "ferretdb")
+    try:
+        for i in range(40):
+            status, _, _ = post("/grpc/vote" if i % 2 else "/rest/vote", with_field())
+            assert status == 202
+        assert wait_for(lambda: int(stack.redis.get("urna:total") or 0) == counted_before + 40, 30)
+        assert wait_for(lambda: tally_log_lag(stack) >= 40, 15)
+    finally:
+        stack.supervisorctl("start", "ferretdb")
+
+    counted, logged = stack.wait_counted(counted_before + 40, timeout=90)
+    assert (counted, logged) == (counted_before + 40, logged_before + 40)
+    assert wait_for(lambda: tally_log_lag(stack) == 0, 30)
+
+
+def run_service(binary, *args, **env):
     full_env = {"PATH": os.environ["PATH"], **env}
-    return subprocess.run([str(ROOT / "build" / "bin" / binary)], env=full_env,
+    return subprocess.run([str(ROOT / "build" / "bin" / binary), *args], env=full_env,
                           capture_output=True, text=True, timeout=10)
+
+
+def test_tally_rejects_unknown_argument():
+    result = run_service("urna-tally", "--skip")
+    assert result.returncode == 2
+    assert "usage: urna-tally [--skip-to-end]" in result.stderr
 
 
 def test_bad_setting_names_the_variable():

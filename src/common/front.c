@@ -367,12 +367,14 @@ int front_run(const struct front_route *route)
                          errbuf, sizeof(errbuf)) != 0 ||
         load_catalog(&front, errbuf, sizeof(errbuf)) != 0) {
         log_error("%s", errbuf);
+        route->forward_close(route->forward_ctx);
         return 1;
     }
     front.body_max = options.body_max;
     options.drain_ms = route->hop_timeout_ms + 1000;
     if (start_idempotency(&front, errbuf, sizeof(errbuf)) != 0) {
         log_error("%s", errbuf);
+        route->forward_close(route->forward_ctx);
         catalog_free(front.catalog);
         return 1;
     }
@@ -382,6 +384,7 @@ int front_run(const struct front_route *route)
     server = http_server_start(host, port, on_request, &front, &options, errbuf, sizeof(errbuf));
     if (server == NULL) {
         log_error("%s", errbuf);
+        route->forward_close(route->forward_ctx);
         idempotency_free(front.idempotency);
         catalog_free(front.catalog);
         return 1;
@@ -391,6 +394,9 @@ int front_run(const struct front_route *route)
     service_wait_for_stop();
     log_info("stopping: responding to the votes in flight");
     http_server_stop(server);
+    /* The forward's threads may hold Redis connections of the idempotency
+     * module; they close them as they end, which needs the module alive. */
+    route->forward_close(route->forward_ctx);
     idempotency_free(front.idempotency);
     catalog_free(front.catalog);
     log_info("stopped");

@@ -26,10 +26,15 @@ struct front_route {
     front_forward_fn forward;
     void *forward_ctx;
     long hop_timeout_ms;     /* the forward reports an outcome within this */
+    /* Stops the forward's threads and frees forward_ctx. front_run calls it
+     * once no vote is in flight, before it closes the Redis connections
+     * those threads opened. */
+    void (*forward_close)(void *ctx);
 };
 
 /* Runs the front until SIGTERM: reads its configuration (URNA_CATALOG and the
- * HTTP limits), listens, then drains in-flight votes. Returns the exit code. */
+ * HTTP limits), listens, then drains in-flight votes and closes the forward.
+ * Returns the exit code. */
 int front_run(const struct front_route *route);
 
 #endif

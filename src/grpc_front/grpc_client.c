@@ -86,6 +86,11 @@ void grpc_client_destroy(struct grpc_client *client)
     free(client);
 }
 
+void grpc_client_close(void *client)
+{
+    grpc_client_destroy(client);
+}
+
 static grpc_byte_buffer *pack_request(const struct vote *vote)
 {
     Urna__V1__VoteRequest request = URNA__V1__VOTE_REQUEST__INIT;

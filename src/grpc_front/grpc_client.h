@@ -20,6 +20,9 @@ struct grpc_client *grpc_client_create(const char *target, long deadline_ms);
  * is in flight. */
 void grpc_client_destroy(struct grpc_client *client);
 
+/* grpc_client_destroy for front_route.forward_close. */
+void grpc_client_close(void *client);
+
 /* Starts a SubmitVote call; a front_forward_fn. done runs on the completion
  * thread with the reply. UNAVAILABLE, DEADLINE_EXCEEDED and every other
  * failure become PRODUCER_NOT_DELIVERED. */

@@ -40,12 +40,12 @@ int main(void)
         return 1;
     }
     route.forward_ctx = client;
+    route.forward_close = grpc_client_close;
     route.hop_timeout_ms = timeout_ms + 1000;
     log_info("gRPC producer at %s", target);
 
     code = front_run(&route);
 
-    grpc_client_destroy(client);
     grpc_shutdown();
     return code;
 }

@@ -47,12 +47,12 @@ int main(void)
         return 1;
     }
     route.forward_ctx = client;
+    route.forward_close = rest_client_close;
     route.hop_timeout_ms = timeout_ms + 1000;
     log_info("rest producer at %s", url);
 
     code = front_run(&route);
 
-    rest_client_destroy(client);
     curl_global_cleanup();
     return code;
 }

@@ -292,3 +292,8 @@ void rest_client_destroy(struct rest_client *client)
     pthread_mutex_destroy(&client->lock);
     free(client);
 }
+
+void rest_client_close(void *client)
+{
+    rest_client_destroy(client);
+}

@@ -18,6 +18,9 @@ struct rest_client *rest_client_create(const char *base_url, long timeout_ms, lo
 /* Finishes the transfers in flight, stops the thread and frees. */
 void rest_client_destroy(struct rest_client *client);
 
+/* rest_client_destroy for front_route.forward_close. */
+void rest_client_close(void *client);
+
 /* POSTs the vote record to base_url/votes; a front_forward_fn. done runs on
  * the client's thread: 201 is delivered, anything else (503, a refused
  * connection, the timeout) is not. */

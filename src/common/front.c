@@ -2,6 +2,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "front_check.h"
 #include "http_server.h"
 #include "idempotency.h"
 #include "log.h"
@@ -84,34 +85,6 @@ static void respond_unavailable(struct http_response *res, enum vote_lang lang)
     res->retry_after_s = 1;
 }
 
-/* Checks method, size, content type and the ballot itself; returns 0 with
- * vote filled, or -1 with res filled with the rejection. */
-static int accept_ballot(struct front *front, const struct http_request *req,
-                         struct http_response *res, struct vote *vote)
-{
-    struct vote_error err;
-
-    if (strcmp(req->method, "POST") != 0) {
-        http_respond_method_not_allowed(res, req, "POST");
-        return -1;
-    }
-    if (req->body_too_large) {
-        http_respond_too_large(res, req, front->body_max);
-        return -1;
-    }
-    if (!http_request_is_json(req)) {
-        http_respond_not_json(res, req);
-        return -1;
-    }
-    if (vote_parse_json(req->body, req->body_len, front->catalog, vote, &err) != VOTE_OK) {
-        log_debug("rejected ballot: %s field=%s", vote_status_code(err.status),
-                  err.field != NULL ? err.field : "-");
-        http_respond_vote_error(res, req, &err);
-        return -1;
-    }
-    return 0;
-}
-
 /* The retry and per-voter context of one request; key and voter point into
  * the request's headers or the vote. */
 struct ballot_claim {
@@ -137,33 +110,15 @@ struct front_vote {
     double hop_started; /* when the vote left for the producer service */
 };
 
-/* Reads Idempotency-Key and the voter id; returns -1 with res filled when
- * one is malformed. */
-static int read_claim(const struct http_request *req, struct vote *vote,
-                      struct ballot_claim *claim, struct http_response *res)
+/* Reads Idempotency-Key, the voter id and the ballot's hash; their format
+ * was checked by front_check_request. */
+static void read_claim(const struct http_request *req, const struct vote *vote,
+                       struct ballot_claim *claim)
 {
-    int english = http_request_lang(req) == VOTE_LANG_EN;
-
     claim->key = http_request_header(req, "Idempotency-Key");
     claim->voter = vote->voter[0] != '\0' ? vote->voter : http_request_header(req, "X-Voter-Id");
     claim->hash = idempotency_hash(req->body, req->body_len);
     claim->claimed = 0;
-
-    if (claim->key != NULL && !idempotency_key_is_valid(claim->key)) {
-        http_respond_error(res, 400, "invalid_idempotency_key",
-                           english ? "Idempotency-Key must have 1 to 128 printable ASCII characters, without spaces"
-                                   : "Idempotency-Key debe tener de 1 a 128 caracteres ASCII imprimibles, sin espacios",
-                           NULL);
-        return -1;
-    }
-    if (claim->voter != NULL && !idempotency_key_is_valid(claim->voter)) {
-        http_respond_error(res, 400, "invalid_voter",
-                           english ? "X-Voter-Id must have 1 to 128 printable ASCII characters, without spaces"
-                                   : "X-Voter-Id debe tener de 1 a 128 caracteres ASCII imprimibles, sin espacios",
-                           NULL);
-        return -1;
-    }
-    return 0;
 }
 
 /* Applies the retry and per-voter rules in Redis. Returns 1 to send the
@@ -268,8 +223,9 @@ static int handle_vote(struct front *front, const struct http_request *req,
     struct ballot_claim claim;
     struct front_vote *call;
 
-    if (accept_ballot(front, req, res, &vote) != 0 || read_claim(req, &vote, &claim, res) != 0)
+    if (front_check_request(req, front->catalog, front->body_max, &vote, res) != 0)
         return 0;
+    read_claim(req, &vote, &claim);
 
     vote.received_at_ms = vote_now_ms();
     snprintf(vote.route, sizeof(vote.route), "%s", front->route->route);

@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "vote.h"
 #include "vote.pb-c.h"
+#include "vote_request.h"
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -151,7 +152,7 @@ static const char *read_request(struct call *call)
     grpc_byte_buffer_reader reader;
     Urna__V1__VoteRequest *request;
     grpc_slice all;
-    const char *problem = NULL;
+    const char *problem;
 
     if (call->request == NULL || !grpc_byte_buffer_reader_init(&reader, call->request))
         return "missing VoteRequest message";
@@ -162,21 +163,7 @@ static const char *read_request(struct call *call)
     if (request == NULL)
         return "VoteRequest does not decode";
 
-    if (strlen(request->id) > VOTE_ID_LEN || strlen(request->name) > VOTE_TEXT_MAX ||
-        strlen(request->album) > VOTE_TEXT_MAX) {
-        problem = "id, name or album is too long";
-    } else {
-        struct vote *vote = &call->vote;
-
-        snprintf(vote->id, sizeof(vote->id), "%s", request->id);
-        snprintf(vote->name, sizeof(vote->name), "%s", request->name);
-        snprintf(vote->album, sizeof(vote->album), "%s", request->album);
-        snprintf(vote->route, sizeof(vote->route), "grpc");
-        vote->year = request->year;
-        vote->rank = request->rank;
-        vote->received_at_ms = request->received_at_ms;
-        problem = vote_check_record(vote);
-    }
+    problem = vote_request_to_vote(request, &call->vote);
     urna__v1__vote_request__free_unpacked(request, NULL);
     return problem;
 }

@@ -6,9 +6,9 @@
  * start with a well-formed HTTP status line (or the server closes without
  * one), and a valid vote sent afterwards must still get 202. */
 #include "catalog.h"
+#include "front_check.h"
 #include "fuzz_invariants.h"
 #include "http_server.h"
-#include "idempotency.h"
 #include "log.h"
 #include "vote.h"
 #include "vote_id.h"
@@ -46,15 +46,12 @@ static struct http_server *front_server;
 static int front_port;
 static char valid_vote_request[512]; /* VALID_VOTE_BODY as a whole request */
 
-/* ---- The server side: mirrors src/common/front.c ------------------------ */
+/* ---- The server side: src/common/front.c without its servers ----------- */
 
-/* front.c's request handling is static, so the functions below repeat it
- * step for step with the same public calls (http_request_is_json,
- * vote_parse_json, idempotency_key_is_valid, http_respond_*). Two steps are
- * left out because they need other servers: the Redis claim of apply_claim
- * and the forwarding to the producer service. In their place the vote is
- * checked and gets the 202 response of a delivered vote. Keep these functions in
- * step with front.c's accept_ballot, read_claim, handle_vote and on_request. */
+/* The request checks are front.c's own (front_check_request). Two steps of
+ * front.c are left out because they need other servers: the Redis claim of
+ * apply_claim and the forwarding to the producer service. In their place
+ * the vote is checked and gets the 202 response of a delivered vote. */
 
 static void respond_accepted(struct http_response *res, const struct vote *vote)
 {
@@ -62,57 +59,6 @@ static void respond_accepted(struct http_response *res, const struct vote *vote)
 
     http_respond_json(res, 202, body != NULL ? json_dumps(body, JSON_COMPACT) : NULL);
     json_decref(body);
-}
-
-static int accept_ballot(const struct http_request *req, struct http_response *res,
-                         struct vote *vote)
-{
-    struct vote_error err;
-
-    if (strcmp(req->method, "POST") != 0) {
-        http_respond_method_not_allowed(res, req, "POST");
-        return -1;
-    }
-    if (req->body_too_large) {
-        http_respond_too_large(res, req, front.body_max);
-        return -1;
-    }
-    if (!http_request_is_json(req)) {
-        http_respond_not_json(res, req);
-        return -1;
-    }
-    if (vote_parse_json(req->body, req->body_len, front.catalog, vote, &err) != VOTE_OK) {
-        http_respond_vote_error(res, req, &err);
-        return -1;
-    }
-    return 0;
-}
-
-/* Mirrors read_claim: rejects a malformed Idempotency-Key or voter id. */
-static int read_claim(const struct http_request *req, const struct vote *vote,
-                      struct http_response *res)
-{
-    int english = http_request_lang(req) == VOTE_LANG_EN;
-    const char *key = http_request_header(req, "Idempotency-Key");
-    const char *voter = vote->voter[0] != '\0' ? vote->voter
-                                               : http_request_header(req, "X-Voter-Id");
-
-    (void)idempotency_hash(req->body, req->body_len);
-    if (key != NULL && !idempotency_key_is_valid(key)) {
-        http_respond_error(res, 400, "invalid_idempotency_key",
-                           english ? "Idempotency-Key must have 1 to 128 printable ASCII characters, without spaces"
-                                   : "Idempotency-Key debe tener de 1 a 128 caracteres ASCII imprimibles, sin espacios",
-                           NULL);
-        return -1;
-    }
-    if (voter != NULL && !idempotency_key_is_valid(voter)) {
-        http_respond_error(res, 400, "invalid_voter",
-                           english ? "X-Voter-Id must have 1 to 128 printable ASCII characters, without spaces"
-                                   : "X-Voter-Id debe tener de 1 a 128 caracteres ASCII imprimibles, sin espacios",
-                           NULL);
-        return -1;
-    }
-    return 0;
 }
 
 static void handle_vote(const struct http_request *req, struct http_response *res)
@@ -123,7 +69,7 @@ static void handle_vote(const struct http_request *req, struct http_response *re
     FUZZ_REQUIRE(req->body[req->body_len] == '\0', "the body copy is not NUL-terminated");
     FUZZ_REQUIRE(req->body_too_large || req->body_len <= front.body_max,
                  "a body of %zu bytes passed the %zu-byte limit", req->body_len, front.body_max);
-    if (accept_ballot(req, res, &vote) != 0 || read_claim(req, &vote, res) != 0)
+    if (front_check_request(req, front.catalog, front.body_max, &vote, res) != 0)
         return;
 
     vote.received_at_ms = vote_now_ms();

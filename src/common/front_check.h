@@ -1,0 +1,20 @@
+/* The checks a front makes on a vote request before it touches Redis or the
+ * next hop. They are apart from front.c so that the HTTP fuzz target runs
+ * this same code without those servers. */
+#ifndef URNA_FRONT_CHECK_H
+#define URNA_FRONT_CHECK_H
+
+#include <stddef.h>
+
+#include "http_server.h"
+#include "vote.h"
+
+struct catalog;
+
+/* Checks method, body size, content type, the ballot (against catalog when
+ * it is not NULL) and the format of Idempotency-Key and the voter id.
+ * Returns 0 with vote filled, or -1 with res filled with the rejection. */
+int front_check_request(const struct http_request *req, const struct catalog *catalog,
+                        size_t body_max, struct vote *vote, struct http_response *res);
+
+#endif

@@ -4,12 +4,16 @@
 #include "../../src/common/http_server.h"
 #include "check.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define WAITING_MAX 16
 
@@ -142,6 +146,49 @@ static void test_answer_inside_handler(int port)
     curl_easy_cleanup(curl);
 }
 
+/* Sends a request on a raw socket and closes it before the response comes,
+ * as a client that gives up does. Returns 0 once the request was sent. */
+static int send_and_hang_up(int port, int n)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    char request[128];
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int len, rc = -1;
+
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = snprintf(request, sizeof(request),
+                   "GET /later?n=%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", n);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+        write(fd, request, (size_t)len) == len)
+        rc = 0;
+
+    /* The server must see the request before the close. */
+    while (rc == 0 && atomic_load(&deferred_count) == 0)
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Responds to a request whose client already left: the server drops the
+ * response and frees the request, and keeps serving. */
+static void test_client_gone_before_response(int port)
+{
+    struct fetched out;
+    CURL *curl;
+
+    atomic_store(&deferred_count, 0);
+    CHECK_INT(send_and_hang_up(port, 5), 0, "request sent before hanging up");
+    respond_waiting(5);
+
+    curl = request(port, "/inline", 6, &out);
+    CHECK_INT(curl_easy_perform(curl), CURLE_OK, "request after a client left");
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.status);
+    CHECK_INT(out.status, 200, "status after a client left");
+    CHECK_STR(out.body, "{\"n\":6}", "body after a client left");
+    curl_easy_cleanup(curl);
+}
+
 struct client {
     int port;
     struct fetched out;
@@ -233,6 +280,7 @@ int main(void)
 
         test_answers_in_any_order(port);
         test_answer_inside_handler(port);
+        test_client_gone_before_response(port);
         test_stop_drains(server, port);
     }
     test_thread_per_connection_refuses();

@@ -99,17 +99,17 @@ static void finish_transfer(struct rest_client *client, struct transfer *transfe
     pthread_mutex_unlock(&client->lock);
 }
 
-/* Hands the submitted transfers to the multi handle; returns how many, or
- * -1 once stopping was asked for. */
-static int add_incoming(struct rest_client *client)
+/* Hands the submitted transfers to the multi handle and returns how many;
+ * sets *stopping once stopping was asked for. */
+static int add_incoming(struct rest_client *client, int *stopping)
 {
     struct transfer *list, *next;
-    int stopping, added = 0;
+    int added = 0;
 
     pthread_mutex_lock(&client->lock);
     list = client->incoming;
     client->incoming = NULL;
-    stopping = client->stopping;
+    *stopping = client->stopping;
     pthread_mutex_unlock(&client->lock);
 
     for (; list != NULL; list = next) {
@@ -120,7 +120,7 @@ static int add_incoming(struct rest_client *client)
         }
         added++;
     }
-    return stopping ? -1 : added;
+    return added;
 }
 
 /* Reports every transfer libcurl has finished; returns how many. */
@@ -146,16 +146,12 @@ static int finish_done(struct rest_client *client)
 static void *drive_transfers(void *arg)
 {
     struct rest_client *client = arg;
-    int running = 0, in_flight = 0, added;
+    int running = 0, in_flight = 0, stopping;
 
     for (;;) {
-        added = add_incoming(client);
-        if (added < 0) {
-            if (in_flight == 0)
-                return NULL;
-        } else {
-            in_flight += added;
-        }
+        in_flight += add_incoming(client, &stopping);
+        if (stopping && in_flight == 0)
+            return NULL;
         curl_multi_perform(client->multi, &running);
         in_flight -= finish_done(client);
         curl_multi_poll(client->multi, NULL, 0, 1000, NULL);

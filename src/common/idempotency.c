@@ -176,15 +176,19 @@ void idempotency_mark_delivered(struct idempotency *idempotency, const char *key
 {
     redisContext *context = connection(idempotency);
     redisReply *reply;
+    char value[80];
 
     if (context == NULL || key == NULL)
         return;
-    reply = redisCommand(context, "SET %sidem:%s %s %016llx delivered EX %ld", idempotency->config.prefix,
-                         key, id, (unsigned long long)ballot_hash, idempotency->config.window_s);
+
+    /* One argument, "<id> <hash> delivered", as the claim script stores it. */
+    snprintf(value, sizeof(value), "%s %016llx delivered", id, (unsigned long long)ballot_hash);
+    reply = redisCommand(context, "SET %sidem:%s %s EX %ld", idempotency->config.prefix, key, value,
+                         idempotency->config.window_s);
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-        log_warn_limited("idempotency: cannot mark key as delivered; a retry will send vote %s again "
-                 "and the tally will count it once",
-                 id);
+        log_warn_limited("idempotency: cannot mark key as delivered (%s); a retry will send vote %s "
+                         "again and the tally will count it once",
+                         reply == NULL ? context->errstr : reply->str, id);
     freeReplyObject(reply);
 }
 

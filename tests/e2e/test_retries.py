@@ -24,12 +24,15 @@ def test_same_key_same_id_counted_once(stack):
     vote_id = json.loads(first)["id"]
     assert wait_logged(stack, vote_id)
     total_before = int(stack.redis.get("urna:total"))
+    offsets_before = stack.kafka_end_offsets()
 
     for path in ["/grpc/vote", "/rest/vote", "/rust/vote"]:
         status, _, again = post(path, body, headers={"Idempotency-Key": key})
         assert status == 202
         assert json.loads(again)["id"] == vote_id
 
+    # A confirmed vote's retry gets its 202 from Redis, without a new record.
+    assert stack.kafka_end_offsets() == offsets_before
     time.sleep(1.5)
     assert int(stack.redis.get("urna:total")) == total_before
     assert stack.votes.count_documents({"_id": vote_id}) == 1

@@ -5,12 +5,16 @@
 #include "vote_id.h"
 
 #include <mongoc/mongoc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define MONGO_DUPLICATE_KEY 11000
 
 struct tally_mongo {
+    /* The log stage and the /readyz probe run on different threads, and a
+     * mongoc client is not thread-safe, so every use takes this lock. */
+    pthread_mutex_t lock;
     mongoc_client_t *client;
     mongoc_collection_t *votes;
     char database[64];
@@ -58,6 +62,7 @@ struct tally_mongo *tally_mongo_connect(const char *uri_text, const char *databa
     }
     snprintf(mongo->database, sizeof(mongo->database), "%s", database);
     mongo->votes = mongoc_client_get_collection(mongo->client, database, "votes");
+    pthread_mutex_init(&mongo->lock, NULL);
 
     if (ensure_indexes(mongo, errbuf, errlen) != 0) {
         tally_mongo_free(mongo);
@@ -72,6 +77,7 @@ void tally_mongo_free(struct tally_mongo *mongo)
         return;
     mongoc_collection_destroy(mongo->votes);
     mongoc_client_destroy(mongo->client);
+    pthread_mutex_destroy(&mongo->lock);
     free(mongo);
 }
 
@@ -79,8 +85,11 @@ int tally_mongo_ping(struct tally_mongo *mongo)
 {
     bson_t *ping = BCON_NEW("ping", BCON_INT32(1));
     bson_error_t error;
-    bool ok = mongoc_client_command_simple(mongo->client, "admin", ping, NULL, NULL, &error);
+    bool ok;
 
+    pthread_mutex_lock(&mongo->lock);
+    ok = mongoc_client_command_simple(mongo->client, "admin", ping, NULL, NULL, &error);
+    pthread_mutex_unlock(&mongo->lock);
     bson_destroy(ping);
     return ok;
 }
@@ -128,6 +137,7 @@ int tally_mongo_insert(struct tally_mongo *mongo, const struct tally_entry *entr
     int64_t now = vote_now_ms();
     bson_error_t error;
     bson_t reply;
+    bool inserted;
     int rc = -1;
 
     if (documents == NULL) {
@@ -138,9 +148,12 @@ int tally_mongo_insert(struct tally_mongo *mongo, const struct tally_entry *entr
     for (size_t i = 0; i < count; i++)
         documents[i] = build_document(&entries[i], now);
 
-    if (mongoc_collection_insert_many(mongo->votes, (const bson_t **)documents, count, opts,
-                                      &reply, &error) ||
-        only_duplicates(&reply))
+    pthread_mutex_lock(&mongo->lock);
+    inserted = mongoc_collection_insert_many(mongo->votes, (const bson_t **)documents, count,
+                                             opts, &reply, &error);
+    pthread_mutex_unlock(&mongo->lock);
+
+    if (inserted || only_duplicates(&reply))
         rc = 0;
     else
         snprintf(errbuf, errlen, "inserting %zu vote logs into MongoDB failed: %s", count,

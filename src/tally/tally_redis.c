@@ -48,6 +48,9 @@ struct tally_redis {
     char prefix[64];
     char dedup_window[24];
     char script_sha[41];
+    /* The count stage and the /readyz probe run on different threads, and a
+     * hiredis context is not thread-safe, so every use takes this lock. */
+    pthread_mutex_t lock;
     redisContext *context;
 };
 
@@ -134,6 +137,7 @@ struct tally_redis *tally_redis_connect(const char *host, int port, const char *
         free(redis);
         return NULL;
     }
+    pthread_mutex_init(&redis->lock, NULL);
     return redis;
 }
 
@@ -143,6 +147,7 @@ void tally_redis_free(struct tally_redis *redis)
         return;
     if (redis->context != NULL)
         redisFree(redis->context);
+    pthread_mutex_destroy(&redis->lock);
     free(redis);
 }
 
@@ -150,11 +155,13 @@ int tally_redis_ping(struct tally_redis *redis)
 {
     const char *ping[] = {"PING"};
     char errbuf[256];
-    redisReply *reply;
+    redisReply *reply = NULL;
 
-    if (redis->context == NULL)
-        return 0;
-    reply = run(redis, 1, ping, NULL, errbuf, sizeof(errbuf));
+    pthread_mutex_lock(&redis->lock);
+    if (redis->context != NULL)
+        reply = run(redis, 1, ping, NULL, errbuf, sizeof(errbuf));
+    pthread_mutex_unlock(&redis->lock);
+
     if (reply == NULL)
         return 0;
     freeReplyObject(reply);
@@ -169,10 +176,11 @@ struct vote_args {
     char *album_field;
 };
 
-int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
-                                const struct tally_entry *entries, size_t count,
-                                unsigned char *flags, size_t *counted, char *errbuf,
-                                size_t errlen)
+/* tally_redis_apply_partition with redis->lock held. */
+static int apply_partition_locked(struct tally_redis *redis, const char *topic,
+                                  const struct tally_entry *entries, size_t count,
+                                  unsigned char *flags, size_t *counted, char *errbuf,
+                                  size_t errlen)
 {
     size_t argc = 6 + 7 * count, n = 0;
     const char **argv = calloc(argc, sizeof(*argv));
@@ -237,5 +245,18 @@ out:
         free(args[i].album_field);
     free(args);
     free(argv);
+    return rc;
+}
+
+int tally_redis_apply_partition(struct tally_redis *redis, const char *topic,
+                                const struct tally_entry *entries, size_t count,
+                                unsigned char *flags, size_t *counted, char *errbuf,
+                                size_t errlen)
+{
+    int rc;
+
+    pthread_mutex_lock(&redis->lock);
+    rc = apply_partition_locked(redis, topic, entries, count, flags, counted, errbuf, errlen);
+    pthread_mutex_unlock(&redis->lock);
     return rc;
 }

@@ -116,7 +116,7 @@ static void read_claim(const struct http_request *req, const struct vote *vote,
                        struct ballot_claim *claim)
 {
     claim->key = http_request_header(req, "Idempotency-Key");
-    claim->voter = vote->voter[0] != '\0' ? vote->voter : http_request_header(req, "X-Voter-Id");
+    claim->voter = front_request_voter(req, vote);
     claim->hash = idempotency_hash(req->body, req->body_len);
     claim->claimed = 0;
 }

@@ -32,14 +32,18 @@ static int check_ballot(const struct http_request *req, const struct catalog *ca
     return 0;
 }
 
-/* Checks the format of Idempotency-Key and of the voter id (from the ballot,
- * or else from X-Voter-Id). */
+const char *front_request_voter(const struct http_request *req, const struct vote *vote)
+{
+    return vote->voter[0] != '\0' ? vote->voter : http_request_header(req, "X-Voter-Id");
+}
+
+/* Checks the format of Idempotency-Key and of the voter id. */
 static int check_claim_format(const struct http_request *req, const struct vote *vote,
                               struct http_response *res)
 {
     int english = http_request_lang(req) == VOTE_LANG_EN;
     const char *key = http_request_header(req, "Idempotency-Key");
-    const char *voter = vote->voter[0] != '\0' ? vote->voter : http_request_header(req, "X-Voter-Id");
+    const char *voter = front_request_voter(req, vote);
 
     if (key != NULL && !idempotency_key_is_valid(key)) {
         http_respond_error(res, 400, "invalid_idempotency_key",

@@ -17,4 +17,8 @@ struct catalog;
 int front_check_request(const struct http_request *req, const struct catalog *catalog,
                         size_t body_max, struct vote *vote, struct http_response *res);
 
+/* Returns the request's voter id: the ballot's voter field, or else the
+ * X-Voter-Id header; NULL when neither is given. */
+const char *front_request_voter(const struct http_request *req, const struct vote *vote);
+
 #endif

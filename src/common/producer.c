@@ -43,8 +43,8 @@ int producer_config_from_env(struct producer_config *config, const char *client_
     return 0;
 }
 
-static void fill_failure(struct producer_result *result, enum producer_status status,
-                         const char *reason)
+void producer_result_fail(struct producer_result *result, enum producer_status status,
+                          const char *reason)
 {
     result->status = status;
     result->partition = -1;
@@ -68,7 +68,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void 
     } else {
         /* A timed-out message may still have reached the broker: the vote
          * then carries an id the client never saw acknowledged. */
-        fill_failure(&result, PRODUCER_NOT_DELIVERED, rd_kafka_err2str(message->err));
+        producer_result_fail(&result, PRODUCER_NOT_DELIVERED, rd_kafka_err2str(message->err));
         log_warn_limited("delivery failed: %s (status %s)", rd_kafka_err2str(message->err),
                  rd_kafka_message_status(message) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
                      ? "possibly persisted"
@@ -231,13 +231,13 @@ void producer_send_async(struct producer *producer, const char *key, const char 
     rd_kafka_resp_err_t err;
 
     if (delivery == NULL) {
-        fill_failure(&result, PRODUCER_QUEUE_FULL, "out of memory");
+        producer_result_fail(&result, PRODUCER_QUEUE_FULL, "out of memory");
         done(opaque, &result);
         return;
     }
     if (atomic_load(&producer->stopping)) {
         free(delivery);
-        fill_failure(&result, PRODUCER_STOPPING, "the service is shutting down");
+        producer_result_fail(&result, PRODUCER_STOPPING, "the service is shutting down");
         done(opaque, &result);
         return;
     }
@@ -254,7 +254,7 @@ void producer_send_async(struct producer *producer, const char *key, const char 
 
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         free(delivery);
-        fill_failure(&result,
+        producer_result_fail(&result,
                      err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PRODUCER_QUEUE_FULL
                                                           : PRODUCER_NOT_DELIVERED,
                      rd_kafka_err2str(err));
@@ -305,7 +305,7 @@ void producer_send_wait(struct producer *producer, const char *key, const char *
     struct timespec deadline;
 
     if (waiter == NULL) {
-        fill_failure(result, PRODUCER_QUEUE_FULL, "out of memory");
+        producer_result_fail(result, PRODUCER_QUEUE_FULL, "out of memory");
         return;
     }
     pthread_mutex_init(&waiter->mutex, NULL);
@@ -326,7 +326,7 @@ void producer_send_wait(struct producer *producer, const char *key, const char *
     if (waiter->finished)
         *result = waiter->result;
     else
-        fill_failure(result, PRODUCER_NOT_DELIVERED, "no delivery report in time");
+        producer_result_fail(result, PRODUCER_NOT_DELIVERED, "no delivery report in time");
     pthread_mutex_unlock(&waiter->mutex);
     waiter_release(waiter);
 }

@@ -34,6 +34,10 @@ struct producer_result {
  * arrives (or the send fails). Must not block. */
 typedef void (*producer_done_fn)(void *opaque, const struct producer_result *result);
 
+/* Fills result as a failure with status (not PRODUCER_DELIVERED) and reason. */
+void producer_result_fail(struct producer_result *result, enum producer_status status,
+                          const char *reason);
+
 /* Reads URNA_KAFKA_BROKERS, URNA_KAFKA_TOPIC, URNA_DELIVERY_TIMEOUT_MS and
  * URNA_KAFKA_LINGER_MS. */
 int producer_config_from_env(struct producer_config *config, const char *client_id,

@@ -139,10 +139,10 @@ static int read_reply(grpc_byte_buffer *message, struct producer_result *result)
 
 static void fail(struct producer_result *result, const char *format, const char *detail)
 {
-    result->status = PRODUCER_NOT_DELIVERED;
-    result->partition = -1;
-    result->offset = -1;
-    snprintf(result->error, sizeof(result->error), format, detail);
+    char reason[sizeof(result->error)];
+
+    snprintf(reason, sizeof(reason), format, detail);
+    producer_result_fail(result, PRODUCER_NOT_DELIVERED, reason);
 }
 
 static void vote_call_free(struct vote_call *call)

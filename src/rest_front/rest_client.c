@@ -46,14 +46,6 @@ static size_t on_body(char *chunk, size_t size, size_t count, void *userdata)
     return bytes;
 }
 
-static void fail(struct producer_result *result, const char *reason)
-{
-    result->status = PRODUCER_NOT_DELIVERED;
-    result->partition = -1;
-    result->offset = -1;
-    snprintf(result->error, sizeof(result->error), "%s", reason);
-}
-
 /* Reads {"partition": n, "offset": n} from a 201 response. */
 static void read_delivery(const struct transfer *transfer, struct producer_result *result)
 {
@@ -62,7 +54,8 @@ static void read_delivery(const struct transfer *transfer, struct producer_resul
     json_t *offset = json_object_get(body, "offset");
 
     if (!json_is_integer(partition) || !json_is_integer(offset)) {
-        fail(result, "malformed response from the rest producer");
+        producer_result_fail(result, PRODUCER_NOT_DELIVERED,
+                             "malformed response from the rest producer");
     } else {
         result->status = PRODUCER_DELIVERED;
         result->partition = (int32_t)json_integer_value(partition);
@@ -80,14 +73,15 @@ static void finish_transfer(struct rest_client *client, struct transfer *transfe
 
     curl_multi_remove_handle(client->multi, transfer->easy);
     if (code != CURLE_OK) {
-        fail(&result, curl_easy_strerror(code));
+        producer_result_fail(&result, PRODUCER_NOT_DELIVERED, curl_easy_strerror(code));
     } else {
         curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &status);
         if (status == 201)
             read_delivery(transfer, &result);
         else
-            fail(&result, status == 503 ? "the rest producer reported Kafka unavailable"
-                                        : "unexpected status from the rest producer");
+            producer_result_fail(&result, PRODUCER_NOT_DELIVERED,
+                                 status == 503 ? "the rest producer reported Kafka unavailable"
+                                               : "unexpected status from the rest producer");
     }
     transfer->done(transfer->opaque, &result);
 
@@ -210,7 +204,7 @@ void rest_client_submit(void *ctx, const struct vote *vote, front_done_fn done, 
             curl_easy_cleanup(transfer->easy);
             free(transfer);
         }
-        fail(&result, "out of memory");
+        producer_result_fail(&result, PRODUCER_NOT_DELIVERED, "out of memory");
         done(opaque, &result);
         return;
     }

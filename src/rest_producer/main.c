@@ -21,15 +21,6 @@ struct rest_producer {
     struct metric_histogram *delivery_seconds;
 };
 
-static void fail_out_of_memory(struct producer_result *result)
-{
-    result->status = PRODUCER_NOT_DELIVERED;
-    result->partition = -1;
-    result->offset = -1;
-    snprintf(result->error, sizeof(result->error), "%s",
-             "out of memory in the rest producer; send the vote again in a moment");
-}
-
 /* A record waiting for its delivery report, with what its response needs. */
 struct pending_record {
     struct rest_producer *service;
@@ -103,7 +94,8 @@ static void handle_produce(struct rest_producer *service, const struct http_requ
     if (record == NULL || record->deferred == NULL) {
         free(record);
         metric_inc(service->failed);
-        fail_out_of_memory(&result);
+        producer_result_fail(&result, PRODUCER_NOT_DELIVERED,
+                             "out of memory in the rest producer; send the vote again in a moment");
         respond_undelivered(res, &result);
         return;
     }
